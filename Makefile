@@ -1,0 +1,30 @@
+# scanpay: `make run` starts the local stack; `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test protos lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/scanpay dev up
+
+test: install
+	$(BIN)/pytest
+
+protos: install
+	$(BIN)/python -m services.kit.protogen
+
+lint: install
+	$(BIN)/ruff check services tests bench
+
+clean:
+	rm -rf .run .pytest_cache

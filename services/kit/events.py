@@ -1,0 +1,387 @@
+"""Events on NATS JetStream: streams, the transactional outbox and its relay, and inbox consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import asyncpg
+import nats
+from google.protobuf import any_pb2, timestamp_pb2
+from google.protobuf.message import DecodeError, Message
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+from opentelemetry import trace
+
+from ..gen.scanpay.events.v1 import envelope_pb2
+from . import tracing
+from .ids import new_id
+from .logging import get_logger
+from .metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED, OUTBOX_LAG, OUTBOX_PUBLISHED
+
+log = get_logger("kit.events")
+DLQ_STREAM = "DLQ"
+OUTBOX_CHANNEL = "scanpay_outbox"
+
+
+def stream_name(producer: str) -> str:
+    return producer.upper()
+
+
+def stream_config(producer: str, replicas: int | None = None) -> StreamConfig:
+    return StreamConfig(
+        name=stream_name(producer),
+        subjects=[f"{producer}.>"],
+        storage=StorageType.FILE,
+        num_replicas=replicas or int(os.environ.get("SCANPAY_NATS_STREAM_REPLICAS", "1")),
+        duplicate_window=120.0,
+    )
+
+
+def dlq_config(replicas: int | None = None) -> StreamConfig:
+    return StreamConfig(
+        name=DLQ_STREAM,
+        subjects=["dlq.>"],
+        storage=StorageType.FILE,
+        num_replicas=replicas or int(os.environ.get("SCANPAY_NATS_STREAM_REPLICAS", "1")),
+    )
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    """Create the stream, or update it to match the definition in code."""
+    try:
+        await js.stream_info(config.name)  # type: ignore[arg-type]
+        await js.update_stream(config)
+    except NotFoundError:
+        await js.add_stream(config)
+
+
+class Bus:
+    """One NATS connection per process that keeps retrying while the server is away."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url = url
+        self.name = name
+        self.nc: NATS | None = None
+        self.connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def js(self) -> JetStreamContext:
+        assert self.nc is not None, "bus not connected"
+        return self.nc.jetstream()
+
+    async def connect(self, wait: float | None = None) -> bool:
+        """Start connecting in the background; returns whether it connected within `wait` seconds."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._connect_forever())
+        try:
+            await asyncio.wait_for(self.connected.wait(), wait)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def _connect_forever(self) -> None:
+        warned = False
+        while True:
+            try:
+                self.nc = await nats.connect(
+                    self.url,
+                    name=self.name,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=2,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnect,
+                    reconnected_cb=self._on_reconnect,
+                )
+                self.connected.set()
+                log.info("nats_connected", url=self.url)
+                return
+            except Exception as exc:  # nats raises several unrelated types for "not there"
+                if not warned:
+                    log.warning(
+                        "nats_unreachable", url=self.url, error=str(exc) or type(exc).__name__,
+                        note="events stay in the outbox until NATS is back",
+                    )
+                    warned = True
+                await asyncio.sleep(1.0)
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.debug("nats_error", error=str(exc) or type(exc).__name__)
+
+    async def _on_disconnect(self) -> None:
+        log.warning("nats_disconnected", url=self.url)
+
+    async def _on_reconnect(self) -> None:
+        log.info("nats_reconnected", url=self.url)
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.drain()
+
+
+# --- outbox -------------------------------------------------------------------------------------------
+
+
+def build_envelope(producer: str, event_type: str, data: Message, event_id: str | None = None) -> envelope_pb2.Envelope:
+    packed = any_pb2.Any()
+    packed.Pack(data, type_url_prefix="type.scanpay.dev/")
+    occurred = timestamp_pb2.Timestamp()
+    occurred.FromDatetime(datetime.now(timezone.utc))
+    return envelope_pb2.Envelope(
+        id=event_id or new_id("evt"), type=event_type, occurred_at=occurred, producer=producer, data=packed
+    )
+
+
+async def append(
+    conn: asyncpg.Connection, producer: str, event_type: str, data: Message, event_id: str | None = None
+) -> str:
+    """Write an event to the outbox inside the caller's transaction; returns the event id."""
+    envelope = build_envelope(producer, event_type, data, event_id)
+    headers = json.dumps(tracing.inject({}))
+    await conn.execute(
+        """
+        WITH row AS (
+          INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4::jsonb)
+        )
+        SELECT pg_notify($5, '')
+        """,
+        envelope.id,
+        f"{producer}.{event_type}",
+        envelope.SerializeToString(),
+        headers,
+        OUTBOX_CHANNEL,
+    )
+    return envelope.id
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order with Nats-Msg-Id = event id, then marks them sent.
+
+    One relay at a time holds the schema's advisory lock per batch, so replicas never reorder events;
+    a crash between publish and mark-sent republishes, which JetStream's duplicate window drops.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, bus: Bus, service: str, batch_size: int = 200, idle: float = 0.2) -> None:
+        self.pool = pool
+        self.bus = bus
+        self.service = service
+        self.batch_size = batch_size
+        self.idle = idle
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        await self._listen()
+        while True:
+            try:
+                sent = await self.publish_batch() if self.bus.connected.is_set() else 0
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, nats.errors.Error) as exc:
+                log.warning("outbox_relay_retry", error=str(exc) or type(exc).__name__)
+                sent = 0
+                await asyncio.sleep(self.idle)
+            if sent < self.batch_size:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.idle)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _listen(self) -> None:
+        try:
+            self._listener = await self.pool.acquire()
+            await self._listener.add_listener(OUTBOX_CHANNEL, self.wake)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("outbox_listen_failed", error=str(exc))
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            await self._listener.remove_listener(OUTBOX_CHANNEL, self.wake)
+            await self.pool.release(self._listener)
+            self._listener = None
+
+    async def publish_batch(self) -> int:
+        """Publish up to batch_size pending events; returns how many were sent."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('outbox:' || current_schema()))"):
+                return 0
+            rows = await conn.fetch(
+                """
+                SELECT seq, event_id, subject, payload, headers FROM outbox
+                WHERE published_at IS NULL ORDER BY seq LIMIT $1
+                """,
+                self.batch_size,
+            )
+            if not rows:
+                OUTBOX_LAG.labels(self.service).set(0)
+                return 0
+            js = self.bus.js
+            acks = await asyncio.gather(
+                *[
+                    js.publish(
+                        r["subject"], bytes(r["payload"]), timeout=5,
+                        headers={"Nats-Msg-Id": r["event_id"], **json.loads(r["headers"])},
+                    )
+                    for r in rows
+                ]
+            )
+            del acks
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
+            )
+            lag = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            OUTBOX_LAG.labels(self.service).set(max(lag - len(rows), 0))
+            OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+            return len(rows)
+
+
+# --- inbox --------------------------------------------------------------------------------------------
+
+Handler = Callable[[asyncpg.Connection, envelope_pb2.Envelope], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for an event that can never succeed (bad amount, wrong currency, ...)."""
+
+
+@dataclass
+class InboxConsumer:
+    """A durable pull consumer whose handler effect and inbox row commit in one transaction.
+
+    Acked only after commit; a failed handler is redelivered with backoff; after max_deliver failures,
+    or at once for a PoisonMessage, the message is copied to `dlq.<consumer>` with the reason and acked.
+    """
+
+    pool: asyncpg.Pool
+    bus: Bus
+    name: str
+    stream: str
+    subject: str
+    handler: Handler
+    max_deliver: int = 5
+    backoff: tuple[float, ...] = (0.2, 1.0, 5.0, 15.0)
+    batch: int = 64
+
+    async def run(self) -> None:
+        await self.bus.connected.wait()
+        sub = await self._subscribe()
+        while True:
+            try:
+                messages = await sub.fetch(self.batch, timeout=1)
+            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                await self._report_lag(sub)
+                continue
+            except nats.errors.Error as exc:
+                log.warning("consumer_fetch_failed", consumer=self.name, error=str(exc) or type(exc).__name__)
+                await asyncio.sleep(0.5)
+                continue
+            for msg in messages:
+                await self.process(msg)
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        while True:
+            try:
+                return await self.bus.js.pull_subscribe(
+                    self.subject,
+                    durable=self.name,
+                    stream=self.stream,
+                    config=ConsumerConfig(
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_wait=30,
+                        max_ack_pending=1000,
+                    ),
+                )
+            except (NotFoundError, nats.errors.Error) as exc:
+                log.warning("consumer_waiting_for_stream", consumer=self.name, stream=self.stream, error=str(exc))
+                await asyncio.sleep(1.0)
+
+    async def _report_lag(self, sub: JetStreamContext.PullSubscription) -> None:
+        try:
+            info = await sub.consumer_info()
+            CONSUMER_LAG.labels(self.name).set(info.num_pending or 0)
+        except nats.errors.Error:
+            pass
+
+    async def process(self, msg: Msg) -> None:
+        envelope = envelope_pb2.Envelope()
+        try:
+            envelope.ParseFromString(msg.data)
+        except DecodeError:
+            await self._dead_letter(msg, "payload is not a scanpay event envelope")
+            return
+        ctx = tracing.extract(msg.headers)
+        with tracing.tracer().start_as_current_span(
+            f"consume {msg.subject}", context=ctx, kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.message.id": envelope.id, "messaging.consumer": self.name},
+        ):
+            try:
+                await self._apply(msg, envelope)
+            except PoisonMessage as exc:
+                await self._dead_letter(msg, str(exc))
+                return
+            except Exception as exc:
+                await self._retry_or_dead_letter(msg, exc)
+                return
+        await msg.ack()
+        EVENTS_HANDLED.labels(self.name, "ok").inc()
+
+    async def _apply(self, msg: Msg, envelope: envelope_pb2.Envelope) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                """
+                INSERT INTO inbox (consumer, event_id, subject) VALUES ($1, $2, $3)
+                ON CONFLICT DO NOTHING RETURNING true
+                """,
+                self.name,
+                envelope.id,
+                msg.subject,
+            )
+            if fresh:
+                await self.handler(conn, envelope)
+
+    async def _retry_or_dead_letter(self, msg: Msg, exc: Exception) -> None:
+        delivered = msg.metadata.num_delivered or 1
+        reason = f"{type(exc).__name__}: {exc}"
+        if delivered >= self.max_deliver:
+            await self._dead_letter(msg, f"failed {delivered} times; last error {reason}")
+            return
+        delay = self.backoff[min(delivered - 1, len(self.backoff) - 1)]
+        log.warning("event_retry", consumer=self.name, subject=msg.subject, delivered=delivered, error=reason)
+        EVENTS_HANDLED.labels(self.name, "retry").inc()
+        await msg.nak(delay=delay)
+
+    async def _dead_letter(self, msg: Msg, reason: str) -> None:
+        headers = {
+            **(msg.headers or {}),
+            "Scanpay-Dead-Reason": reason[:500],
+            "Scanpay-Original-Subject": msg.subject,
+        }
+        headers.pop("Nats-Msg-Id", None)
+        await self.bus.js.publish(f"dlq.{self.name}", msg.data, headers=headers, timeout=5)
+        await msg.ack()
+        DEAD_LETTERS.labels(self.name).inc()
+        EVENTS_HANDLED.labels(self.name, "dead_letter").inc()
+        log.error("event_dead_lettered", consumer=self.name, subject=msg.subject, reason=reason)
+
+
+def unpack(envelope: envelope_pb2.Envelope, message_type: type[Message]) -> Message:
+    """The envelope's data as `message_type`; a PoisonMessage when it is something else."""
+    out = message_type()
+    if not envelope.data.Unpack(out):
+        raise PoisonMessage(f"event {envelope.id} carries {envelope.data.type_url}, expected {out.DESCRIPTOR.full_name}")
+    return out

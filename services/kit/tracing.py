@@ -1,0 +1,58 @@
+"""OpenTelemetry tracing with W3C traceparent over HTTP headers, gRPC metadata and NATS headers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping, Sequence
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from .config import ConfigError
+
+propagate.set_global_textmap(TraceContextTextMapPropagator())
+_in_memory: InMemorySpanExporter | None = None
+
+
+def configure_tracing(service: str, exporter: str = "none", otlp_endpoint: str = "") -> TracerProvider:
+    """exporter: none | console | otlp | memory (tests)."""
+    global _in_memory
+    provider = TracerProvider(resource=Resource.create({"service.name": f"scanpay-{service}"}))
+    if exporter == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    elif exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))
+    elif exporter == "memory":
+        _in_memory = _in_memory or InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(_in_memory))
+    elif exporter != "none":
+        raise ConfigError(f"SCANPAY_TRACE_EXPORTER must be none, console, otlp or memory, got {exporter!r}")
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def memory_exporter() -> InMemorySpanExporter | None:
+    return _in_memory
+
+
+def tracer(name: str = "scanpay") -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def inject(carrier: MutableMapping[str, str]) -> MutableMapping[str, str]:
+    """Write the current trace context (traceparent) into headers or metadata."""
+    propagate.inject(carrier)
+    return carrier
+
+
+def extract(carrier: Mapping[str, str] | None) -> context.Context:
+    return propagate.extract(dict(carrier or {}))
+
+
+def extract_metadata(metadata: Sequence[tuple[str, str | bytes]] | None) -> context.Context:
+    return extract({k: v for k, v in (metadata or ()) if isinstance(v, str)})

@@ -1,0 +1,18 @@
+"""Run the promotions service: `python -m services.promotions` or `scanpay serve promotions`."""
+
+from __future__ import annotations
+
+from ..gen.scanpay.promotions.v1 import promotions_pb2_grpc
+from ..kit.service import ServiceSpec, main
+from .api import PromotionsApi
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(
+        name="promotions",
+        grpc_services=[(promotions_pb2_grpc.add_PromotionsServiceServicer_to_server, PromotionsApi, "scanpay.promotions.v1.PromotionsService")],
+    )
+
+
+if __name__ == "__main__":
+    main(spec())

@@ -1,0 +1,18 @@
+"""Run the wallet service: `python -m services.wallet` or `scanpay serve wallet`."""
+
+from __future__ import annotations
+
+from ..gen.scanpay.wallet.v1 import wallet_pb2_grpc
+from ..kit.service import ServiceSpec, main
+from .api import WalletApi
+
+
+def spec() -> ServiceSpec:
+    return ServiceSpec(
+        name="wallet",
+        grpc_services=[(wallet_pb2_grpc.add_WalletServiceServicer_to_server, WalletApi, "scanpay.wallet.v1.WalletService")],
+    )
+
+
+if __name__ == "__main__":
+    main(spec())
