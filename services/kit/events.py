@@ -89,31 +89,20 @@ class Bus:
             return False
 
     async def _connect_forever(self) -> None:
-        warned = False
-        while True:
-            try:
-                self.nc = await nats.connect(
-                    self.url,
-                    name=self.name,
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    connect_timeout=2,
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnect,
-                    reconnected_cb=self._on_reconnect,
-                )
-                self.connected.set()
-                log.info("nats_connected", url=self.url)
-                return
-            except Exception as exc:  # nats raises several unrelated types for "not there"
-                if not warned:
-                    log.warning(
-                        "nats_unreachable", url=self.url, error=str(exc) or type(exc).__name__,
-                        note="events stay in the outbox until NATS is back",
-                    )
-                    warned = True
-                await asyncio.sleep(1.0)
+        # With max_reconnect_attempts=-1 nats-py keeps retrying the first connection too.
+        self.nc = await nats.connect(
+            self.url,
+            name=self.name,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=2,
+            error_cb=self._on_error,
+            disconnected_cb=self._on_disconnect,
+            reconnected_cb=self._on_reconnect,
+        )
+        self.connected.set()
+        log.info("nats_connected", url=self.url)
 
     async def _on_error(self, exc: Exception) -> None:
         log.debug("nats_error", error=str(exc) or type(exc).__name__)
@@ -128,7 +117,8 @@ class Bus:
         if self._task is not None and not self._task.done():
             self._task.cancel()
         if self.nc is not None and not self.nc.is_closed:
-            await self.nc.drain()
+            # Publishes are awaited for their acks, so nothing is buffered; drain would wait on pull subs.
+            await self.nc.close()
 
 
 # --- outbox -------------------------------------------------------------------------------------------
@@ -229,24 +219,27 @@ class OutboxRelay:
             if not rows:
                 OUTBOX_LAG.labels(self.service).set(0)
                 return 0
-            js = self.bus.js
-            acks = await asyncio.gather(
-                *[
-                    js.publish(
-                        r["subject"], bytes(r["payload"]), timeout=5,
-                        headers={"Nats-Msg-Id": r["event_id"], **json.loads(r["headers"])},
-                    )
-                    for r in rows
-                ]
-            )
-            del acks
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
-            )
+            await self._publish(rows)
+            await self._mark_sent(conn, rows)
             lag = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             OUTBOX_LAG.labels(self.service).set(max(lag - len(rows), 0))
             OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
             return len(rows)
+
+    async def _publish(self, rows: list[asyncpg.Record]) -> None:
+        js = self.bus.js
+        await asyncio.gather(
+            *[
+                js.publish(
+                    r["subject"], bytes(r["payload"]), timeout=5,
+                    headers={"Nats-Msg-Id": r["event_id"], **json.loads(r["headers"])},
+                )
+                for r in rows
+            ]
+        )
+
+    async def _mark_sent(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])
 
 
 # --- inbox --------------------------------------------------------------------------------------------
@@ -275,6 +268,7 @@ class InboxConsumer:
     max_deliver: int = 5
     backoff: tuple[float, ...] = (0.2, 1.0, 5.0, 15.0)
     batch: int = 64
+    ack_wait: float = 30.0
 
     async def run(self) -> None:
         await self.bus.connected.wait()
@@ -302,7 +296,7 @@ class InboxConsumer:
                     config=ConsumerConfig(
                         ack_policy=AckPolicy.EXPLICIT,
                         deliver_policy=DeliverPolicy.ALL,
-                        ack_wait=30,
+                        ack_wait=self.ack_wait,
                         max_ack_pending=1000,
                     ),
                 )
@@ -337,8 +331,12 @@ class InboxConsumer:
             except Exception as exc:
                 await self._retry_or_dead_letter(msg, exc)
                 return
-        await msg.ack()
+        await self.acknowledge(msg)
         EVENTS_HANDLED.labels(self.name, "ok").inc()
+
+    async def acknowledge(self, msg: Msg) -> None:
+        """Ack after commit: a crash before this line redelivers, and the inbox row makes that a no-op."""
+        await msg.ack()
 
     async def _apply(self, msg: Msg, envelope: envelope_pb2.Envelope) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

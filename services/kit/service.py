@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import grpc
+from nats import errors as nats_errors
 
 from . import config as config_mod
 from .config import ConfigError, Settings
@@ -72,9 +73,16 @@ class ServiceSpec:
 
 
 async def _ensure_streams(bus: Bus, producer: str) -> None:
+    """Create or update this producer's stream and the DLQ; JetStream may still be starting, so retry."""
     await bus.connected.wait()
-    await ensure_stream(bus.js, stream_config(producer))
-    await ensure_stream(bus.js, dlq_config())
+    while True:
+        try:
+            await ensure_stream(bus.js, stream_config(producer))
+            await ensure_stream(bus.js, dlq_config())
+            return
+        except (nats_errors.Error, asyncio.TimeoutError) as exc:
+            log.warning("stream_setup_retry", producer=producer, error=str(exc) or type(exc).__name__)
+            await asyncio.sleep(1.0)
 
 
 async def serve(spec: ServiceSpec, settings: Settings, stop: asyncio.Event) -> None:
@@ -82,7 +90,7 @@ async def serve(spec: ServiceSpec, settings: Settings, stop: asyncio.Event) -> N
     pool = await create_pool(settings)
     bus = Bus(settings.nats_url, f"scanpay-{spec.name}")
     if not await bus.connect(wait=2.0):
-        log.warning("starting_without_nats", url=settings.nats_url)
+        log.warning("nats_unreachable", url=settings.nats_url, note="events stay in the outbox until NATS is back")
     relay = OutboxRelay(pool, bus, spec.name)
     runtime = Runtime(settings, pool, bus, relay, idempotent_methods=spec.idempotent_methods)
     server = GrpcServer(spec.name, settings.internal_token, [name for _, _, name in spec.grpc_services])

@@ -18,9 +18,13 @@ _in_memory: InMemorySpanExporter | None = None
 
 
 def configure_tracing(service: str, exporter: str = "none", otlp_endpoint: str = "") -> TracerProvider:
-    """exporter: none | console | otlp | memory (tests)."""
+    """exporter: none | console | otlp | memory (tests). OpenTelemetry allows one global provider per
+    process, so a second call adds its exporter to the provider already installed."""
     global _in_memory
-    provider = TracerProvider(resource=Resource.create({"service.name": f"scanpay-{service}"}))
+    current = trace.get_tracer_provider()
+    provider = current if isinstance(current, TracerProvider) else TracerProvider(
+        resource=Resource.create({"service.name": f"scanpay-{service}"})
+    )
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "otlp":
@@ -28,11 +32,13 @@ def configure_tracing(service: str, exporter: str = "none", otlp_endpoint: str =
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))
     elif exporter == "memory":
-        _in_memory = _in_memory or InMemorySpanExporter()
-        provider.add_span_processor(SimpleSpanProcessor(_in_memory))
+        if _in_memory is None:
+            _in_memory = InMemorySpanExporter()
+            provider.add_span_processor(SimpleSpanProcessor(_in_memory))
     elif exporter != "none":
         raise ConfigError(f"SCANPAY_TRACE_EXPORTER must be none, console, otlp or memory, got {exporter!r}")
-    trace.set_tracer_provider(provider)
+    if provider is not current:
+        trace.set_tracer_provider(provider)
     return provider
 
 

@@ -10,7 +10,13 @@ from .api import MerchantApi
 def spec() -> ServiceSpec:
     return ServiceSpec(
         name="merchant",
-        grpc_services=[(merchant_pb2_grpc.add_MerchantServiceServicer_to_server, MerchantApi, "scanpay.merchant.v1.MerchantService")],
+        grpc_services=[
+            (
+                merchant_pb2_grpc.add_MerchantServiceServicer_to_server,
+                MerchantApi,
+                "scanpay.merchant.v1.MerchantService",
+            )
+        ],
     )
 
 

@@ -22,15 +22,60 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from ...common.v1 import common_pb2 as scanpay_dot_common_dot_v1_dot_common__pb2
+from ...gateway.v1 import events_pb2 as scanpay_dot_gateway_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n scanpay/gateway/v1/gateway.proto\x12\x12scanpay.gateway.v12\x10\n\x0ePartnerServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n scanpay/gateway/v1/gateway.proto\x12\x12scanpay.gateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1escanpay/common/v1/common.proto\x1a\x1fscanpay/gateway/v1/events.proto\"\xd0\x05\n\x05Trade\x12\x10\n\x08trade_id\x18\x01 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x02 \x01(\t\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12\x0f\n\x07mall_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63onsumer_id\x18\x05 \x01(\t\x12\x12\n\npartner_id\x18\x06 \x01(\t\x12\x14\n\x0cout_trade_no\x18\x07 \x01(\t\x12\x0f\n\x07subject\x18\x08 \x01(\t\x12/\n\x06status\x18\t \x01(\x0e\x32\x1f.scanpay.gateway.v1.TradeStatus\x12+\n\x03way\x18\n \x01(\x0e\x32\x1e.scanpay.gateway.v1.PaymentWay\x12(\n\x06\x61mount\x18\x0b \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12&\n\x04paid\x18\x0c \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12*\n\x08\x64iscount\x18\r \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12*\n\x08refunded\x18\x0e \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x11\n\tcoupon_id\x18\x0f \x01(\t\x12\x13\n\x0b\x63\x61mpaign_id\x18\x10 \x01(\t\x12\x14\n\x0c\x63lose_reason\x18\x11 \x01(\t\x12.\n\ncreated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07paid_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tclosed_at\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nqr_payload\x18\x16 \x01(\t\x12\x17\n\x0fwallet_batch_id\x18\x17 \x01(\t\"\xc6\x02\n\x06Refund\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12\x10\n\x08trade_id\x18\x02 \x01(\t\x12\x15\n\rout_refund_no\x18\x03 \x01(\t\x12(\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12+\n\tpaid_part\x18\x05 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12/\n\rdiscount_part\x18\x06 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x30\n\x0csucceeded_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bmerchant_id\x18\t \x01(\t\x12\x10\n\x08store_id\x18\n \x01(\t\x12\x0f\n\x07mall_id\x18\x0b \x01(\t\"\xb7\x01\n\x10PrecreateRequest\x12\x13\n\x0bmerchant_id\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12\x14\n\x0cout_trade_no\x18\x03 \x01(\t\x12(\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x06 \x01(\x03\x12\x12\n\nnotify_url\x18\x07 \x01(\t\"Q\n\x11PrecreateResponse\x12(\n\x05trade\x18\x01 \x01(\x0b\x32\x19.scanpay.gateway.v1.Trade\x12\x12\n\nqr_payload\x18\x02 \x01(\t\"\xb4\x01\n\x10PayByCodeRequest\x12\x13\n\x0bmerchant_id\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12\x14\n\x0cout_trade_no\x18\x03 \x01(\t\x12(\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x14\n\x0cpayment_code\x18\x06 \x01(\t\x12\x12\n\nnotify_url\x18\x07 \x01(\t\"G\n\x08TradeRef\x12\x13\n\x0bmerchant_id\x18\x01 \x01(\t\x12\x10\n\x08trade_id\x18\x02 \x01(\t\x12\x14\n\x0cout_trade_no\x18\x03 \x01(\t\"9\n\rTradeResponse\x12(\n\x05trade\x18\x01 \x01(\x0b\x32\x19.scanpay.gateway.v1.Trade\"\x8d\x01\n\rRefundRequest\x12+\n\x05trade\x18\x01 \x01(\x0b\x32\x1c.scanpay.gateway.v1.TradeRef\x12\x15\n\rout_refund_no\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x0e\n\x06reason\x18\x04 \x01(\t\"f\n\x0eRefundResponse\x12*\n\x06refund\x18\x01 \x01(\x0b\x32\x1a.scanpay.gateway.v1.Refund\x12(\n\x05trade\x18\x02 \x01(\x0b\x32\x19.scanpay.gateway.v1.Trade\"\x87\x01\n\x11ListTradesRequest\x12\x13\n\x0bmerchant_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.scanpay.gateway.v1.TradeStatus\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"n\n\x12ListTradesResponse\x12)\n\x06trades\x18\x01 \x03(\x0b\x32\x19.scanpay.gateway.v1.Trade\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"\xba\x02\n\x0cNotification\x12\x17\n\x0fnotification_id\x18\x01 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x02 \x01(\t\x12\x12\n\npartner_id\x18\x03 \x01(\t\x12\x0b\n\x03url\x18\x04 \x01(\t\x12\x12\n\nevent_type\x18\x05 \x01(\t\x12\x10\n\x08trade_id\x18\x06 \x01(\t\x12\x0e\n\x06status\x18\x07 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x08 \x01(\x05\x12\x33\n\x0fnext_attempt_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65livered_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10last_status_code\x18\x0b \x01(\x05\x12\x12\n\nlast_error\x18\x0c \x01(\t\"o\n\x18ListNotificationsRequest\x12\x13\n\x0bmerchant_id\x18\x01 \x01(\t\x12\x10\n\x08trade_id\x18\x02 \x01(\t\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"\x83\x01\n\x19ListNotificationsResponse\x12\x37\n\rnotifications\x18\x01 \x03(\x0b\x32 .scanpay.gateway.v1.Notification\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"I\n\x19ResendNotificationRequest\x12\x13\n\x0bmerchant_id\x18\x01 \x01(\t\x12\x17\n\x0fnotification_id\x18\x02 \x01(\t\"^\n\x17ListTradesForDayRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12,\n\x04page\x18\x02 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"\xf8\x02\n\x0bTradeRecord\x12\x10\n\x08trade_id\x18\x01 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x02 \x01(\t\x12\x10\n\x08store_id\x18\x03 \x01(\t\x12\x0f\n\x07mall_id\x18\x04 \x01(\t\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12&\n\x04paid\x18\x06 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12*\n\x08\x64iscount\x18\x07 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12/\n\x06status\x18\x08 \x01(\x0e\x32\x1f.scanpay.gateway.v1.TradeStatus\x12*\n\x08refunded\x18\t \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12+\n\x07paid_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fwallet_batch_id\x18\x0b \x01(\t\"z\n\x18ListTradesForDayResponse\x12/\n\x06trades\x18\x01 \x03(\x0b\x32\x1f.scanpay.gateway.v1.TradeRecord\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"w\n\x19ListRefundsForDayResponse\x12+\n\x07refunds\x18\x01 \x03(\x0b\x32\x1a.scanpay.gateway.v1.Refund\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse*\xac\x01\n\x0bTradeStatus\x12\x1c\n\x18TRADE_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bTRADE_STATUS_WAIT_BUYER_PAY\x10\x01\x12\x1e\n\x1aTRADE_STATUS_TRADE_SUCCESS\x10\x02\x12\x1d\n\x19TRADE_STATUS_TRADE_CLOSED\x10\x03\x12\x1f\n\x1bTRADE_STATUS_TRADE_FINISHED\x10\x04\x32\xb5\x06\n\x0ePartnerService\x12X\n\tPrecreate\x12$.scanpay.gateway.v1.PrecreateRequest\x1a%.scanpay.gateway.v1.PrecreateResponse\x12T\n\tPayByCode\x12$.scanpay.gateway.v1.PayByCodeRequest\x1a!.scanpay.gateway.v1.TradeResponse\x12M\n\nQueryTrade\x12\x1c.scanpay.gateway.v1.TradeRef\x1a!.scanpay.gateway.v1.TradeResponse\x12N\n\x0b\x43\x61ncelTrade\x12\x1c.scanpay.gateway.v1.TradeRef\x1a!.scanpay.gateway.v1.TradeResponse\x12M\n\nCloseTrade\x12\x1c.scanpay.gateway.v1.TradeRef\x1a!.scanpay.gateway.v1.TradeResponse\x12O\n\x06Refund\x12!.scanpay.gateway.v1.RefundRequest\x1a\".scanpay.gateway.v1.RefundResponse\x12[\n\nListTrades\x12%.scanpay.gateway.v1.ListTradesRequest\x1a&.scanpay.gateway.v1.ListTradesResponse\x12p\n\x11ListNotifications\x12,.scanpay.gateway.v1.ListNotificationsRequest\x1a-.scanpay.gateway.v1.ListNotificationsResponse\x12\x65\n\x12ResendNotification\x12-.scanpay.gateway.v1.ResendNotificationRequest\x1a .scanpay.gateway.v1.Notification2\xf8\x01\n\x16GatewayInternalService\x12m\n\x10ListTradesForDay\x12+.scanpay.gateway.v1.ListTradesForDayRequest\x1a,.scanpay.gateway.v1.ListTradesForDayResponse\x12o\n\x11ListRefundsForDay\x12+.scanpay.gateway.v1.ListTradesForDayRequest\x1a-.scanpay.gateway.v1.ListRefundsForDayResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scanpay.gateway.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PARTNERSERVICE']._serialized_start=56
-  _globals['_PARTNERSERVICE']._serialized_end=72
+  _globals['_TRADESTATUS']._serialized_start=3648
+  _globals['_TRADESTATUS']._serialized_end=3820
+  _globals['_TRADE']._serialized_start=155
+  _globals['_TRADE']._serialized_end=875
+  _globals['_REFUND']._serialized_start=878
+  _globals['_REFUND']._serialized_end=1204
+  _globals['_PRECREATEREQUEST']._serialized_start=1207
+  _globals['_PRECREATEREQUEST']._serialized_end=1390
+  _globals['_PRECREATERESPONSE']._serialized_start=1392
+  _globals['_PRECREATERESPONSE']._serialized_end=1473
+  _globals['_PAYBYCODEREQUEST']._serialized_start=1476
+  _globals['_PAYBYCODEREQUEST']._serialized_end=1656
+  _globals['_TRADEREF']._serialized_start=1658
+  _globals['_TRADEREF']._serialized_end=1729
+  _globals['_TRADERESPONSE']._serialized_start=1731
+  _globals['_TRADERESPONSE']._serialized_end=1788
+  _globals['_REFUNDREQUEST']._serialized_start=1791
+  _globals['_REFUNDREQUEST']._serialized_end=1932
+  _globals['_REFUNDRESPONSE']._serialized_start=1934
+  _globals['_REFUNDRESPONSE']._serialized_end=2036
+  _globals['_LISTTRADESREQUEST']._serialized_start=2039
+  _globals['_LISTTRADESREQUEST']._serialized_end=2174
+  _globals['_LISTTRADESRESPONSE']._serialized_start=2176
+  _globals['_LISTTRADESRESPONSE']._serialized_end=2286
+  _globals['_NOTIFICATION']._serialized_start=2289
+  _globals['_NOTIFICATION']._serialized_end=2603
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=2605
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=2716
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=2719
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=2850
+  _globals['_RESENDNOTIFICATIONREQUEST']._serialized_start=2852
+  _globals['_RESENDNOTIFICATIONREQUEST']._serialized_end=2925
+  _globals['_LISTTRADESFORDAYREQUEST']._serialized_start=2927
+  _globals['_LISTTRADESFORDAYREQUEST']._serialized_end=3021
+  _globals['_TRADERECORD']._serialized_start=3024
+  _globals['_TRADERECORD']._serialized_end=3400
+  _globals['_LISTTRADESFORDAYRESPONSE']._serialized_start=3402
+  _globals['_LISTTRADESFORDAYRESPONSE']._serialized_end=3524
+  _globals['_LISTREFUNDSFORDAYRESPONSE']._serialized_start=3526
+  _globals['_LISTREFUNDSFORDAYRESPONSE']._serialized_end=3645
+  _globals['_PARTNERSERVICE']._serialized_start=3823
+  _globals['_PARTNERSERVICE']._serialized_end=4644
+  _globals['_GATEWAYINTERNALSERVICE']._serialized_start=4647
+  _globals['_GATEWAYINTERNALSERVICE']._serialized_end=4895
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from ...gateway.v1 import gateway_pb2 as scanpay_dot_gateway_dot_v1_dot_gateway__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,7 +26,13 @@ if _version_not_supported:
 
 
 class PartnerServiceStub:
-    """PartnerService is the partner O2O platforms API, filled in by the gateway issue.
+    """PartnerService is the API for partner O2O platforms (and merchant back offices) acting for merchants.
+
+    Every call carries a request signature in metadata, the same scheme as the REST API:
+    x-scanpay-key-id, x-scanpay-timestamp (unix seconds), x-scanpay-nonce, x-scanpay-signature
+    where signature = hex(HMAC-SHA256(secret, "POST\n/<full method>\n<timestamp>\n<nonce>\n<hex sha256(request bytes)>"))
+    and request bytes are the deterministic serialization of the request message.
+    A partner key may act only for the merchants the partner owns; a merchant key only for itself.
     """
 
     def __init__(self, channel):
@@ -34,15 +41,171 @@ class PartnerServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.Precreate = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/Precreate',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PrecreateRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PrecreateResponse.FromString,
+                _registered_method=True)
+        self.PayByCode = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/PayByCode',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PayByCodeRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.FromString,
+                _registered_method=True)
+        self.QueryTrade = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/QueryTrade',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.FromString,
+                _registered_method=True)
+        self.CancelTrade = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/CancelTrade',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.FromString,
+                _registered_method=True)
+        self.CloseTrade = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/CloseTrade',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.FromString,
+                _registered_method=True)
+        self.Refund = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/Refund',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RefundRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RefundResponse.FromString,
+                _registered_method=True)
+        self.ListTrades = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/ListTrades',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesResponse.FromString,
+                _registered_method=True)
+        self.ListNotifications = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/ListNotifications',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListNotificationsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListNotificationsResponse.FromString,
+                _registered_method=True)
+        self.ResendNotification = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/ResendNotification',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ResendNotificationRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.Notification.FromString,
+                _registered_method=True)
 
 
 class PartnerServiceServicer:
-    """PartnerService is the partner O2O platforms API, filled in by the gateway issue.
+    """PartnerService is the API for partner O2O platforms (and merchant back offices) acting for merchants.
+
+    Every call carries a request signature in metadata, the same scheme as the REST API:
+    x-scanpay-key-id, x-scanpay-timestamp (unix seconds), x-scanpay-nonce, x-scanpay-signature
+    where signature = hex(HMAC-SHA256(secret, "POST\n/<full method>\n<timestamp>\n<nonce>\n<hex sha256(request bytes)>"))
+    and request bytes are the deterministic serialization of the request message.
+    A partner key may act only for the merchants the partner owns; a merchant key only for itself.
     """
+
+    def Precreate(self, request, context):
+        """An order QR for one order (point of initiation 12); idempotent per (merchant, out_trade_no).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PayByCode(self, request, context):
+        """The merchant scanned the consumer's one-time payment code; runs the payment saga.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QueryTrade(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelTrade(self, request, context):
+        """Cancel: the outcome is unknown to the caller; reverses whatever happened (refunds a paid trade in full).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseTrade(self, request, context):
+        """Close: only an unpaid trade (WAIT_BUYER_PAY) is closed; a paid one is refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Refund(self, request, context):
+        """Refund part or all of a paid trade; idempotent per (trade, out_refund_no).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTrades(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNotifications(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResendNotification(self, request, context):
+        """Send a notification again now (a new delivery attempt, also after it gave up).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_PartnerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'Precreate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Precreate,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PrecreateRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PrecreateResponse.SerializeToString,
+            ),
+            'PayByCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.PayByCode,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PayByCodeRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.SerializeToString,
+            ),
+            'QueryTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryTrade,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.SerializeToString,
+            ),
+            'CancelTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelTrade,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.SerializeToString,
+            ),
+            'CloseTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseTrade,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.SerializeToString,
+            ),
+            'Refund': grpc.unary_unary_rpc_method_handler(
+                    servicer.Refund,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RefundRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RefundResponse.SerializeToString,
+            ),
+            'ListTrades': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTrades,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesResponse.SerializeToString,
+            ),
+            'ListNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNotifications,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListNotificationsRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListNotificationsResponse.SerializeToString,
+            ),
+            'ResendNotification': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResendNotification,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ResendNotificationRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.Notification.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'scanpay.gateway.v1.PartnerService', rpc_method_handlers)
@@ -52,5 +215,377 @@ def add_PartnerServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class PartnerService:
-    """PartnerService is the partner O2O platforms API, filled in by the gateway issue.
+    """PartnerService is the API for partner O2O platforms (and merchant back offices) acting for merchants.
+
+    Every call carries a request signature in metadata, the same scheme as the REST API:
+    x-scanpay-key-id, x-scanpay-timestamp (unix seconds), x-scanpay-nonce, x-scanpay-signature
+    where signature = hex(HMAC-SHA256(secret, "POST\n/<full method>\n<timestamp>\n<nonce>\n<hex sha256(request bytes)>"))
+    and request bytes are the deterministic serialization of the request message.
+    A partner key may act only for the merchants the partner owns; a merchant key only for itself.
     """
+
+    @staticmethod
+    def Precreate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/Precreate',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PrecreateRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PrecreateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PayByCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/PayByCode',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PayByCodeRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/QueryTrade',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/CancelTrade',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/CloseTrade',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Refund(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/Refund',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RefundRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RefundResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTrades(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/ListTrades',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/ListNotifications',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListNotificationsRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListNotificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResendNotification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/ResendNotification',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ResendNotificationRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.Notification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class GatewayInternalServiceStub:
+    """GatewayInternalService is for other scanpay services (settlement's reconciliation).
+    Callers: service:settlement or admin.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListTradesForDay = channel.unary_unary(
+                '/scanpay.gateway.v1.GatewayInternalService/ListTradesForDay',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayResponse.FromString,
+                _registered_method=True)
+        self.ListRefundsForDay = channel.unary_unary(
+                '/scanpay.gateway.v1.GatewayInternalService/ListRefundsForDay',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListRefundsForDayResponse.FromString,
+                _registered_method=True)
+
+
+class GatewayInternalServiceServicer:
+    """GatewayInternalService is for other scanpay services (settlement's reconciliation).
+    Callers: service:settlement or admin.
+    """
+
+    def ListTradesForDay(self, request, context):
+        """Trades paid on one business day (Asia/Shanghai), ordered by trade id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRefundsForDay(self, request, context):
+        """Refunds that succeeded on one business day (Asia/Shanghai), ordered by refund id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_GatewayInternalServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListTradesForDay': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTradesForDay,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayResponse.SerializeToString,
+            ),
+            'ListRefundsForDay': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRefundsForDay,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListRefundsForDayResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'scanpay.gateway.v1.GatewayInternalService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('scanpay.gateway.v1.GatewayInternalService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class GatewayInternalService:
+    """GatewayInternalService is for other scanpay services (settlement's reconciliation).
+    Callers: service:settlement or admin.
+    """
+
+    @staticmethod
+    def ListTradesForDay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.GatewayInternalService/ListTradesForDay',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRefundsForDay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.GatewayInternalService/ListRefundsForDay',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListTradesForDayRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListRefundsForDayResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from ...merchant.v1 import merchant_pb2 as scanpay_dot_merchant_dot_v1_dot_merchant__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,7 +26,17 @@ if _version_not_supported:
 
 
 class MerchantServiceStub:
-    """MerchantService is filled in by the merchant issue.
+    """MerchantService is the directory of malls, partners, merchants and stores, the keeper of merchant and
+    partner API credentials, and the nearby-store search. See docs/merchant.md.
+
+    Authorisation (kit.auth actor):
+    - malls, partners: created and changed by admin only;
+    - merchants, stores, merchant credentials: admin, or the partner that owns the merchant
+    (merchant.partner_id); a partner may create merchants owned by itself only;
+    - partner credentials: admin, or the partner itself;
+    - public reads (Get/List/BatchGet/SearchNearby/GetRates): any caller holding the internal token;
+    the settlement bank account is shown only to admin, service:*, the owning partner and the merchant;
+    - LookupCredential / VerifySignature: admin, service:* or an internal call without an end-user actor.
     """
 
     def __init__(self, channel):
@@ -34,15 +45,453 @@ class MerchantServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.CreateMall = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/CreateMall',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMallRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.FromString,
+                _registered_method=True)
+        self.UpdateMall = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/UpdateMall',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateMallRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.FromString,
+                _registered_method=True)
+        self.GetMall = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/GetMall',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetMallRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.FromString,
+                _registered_method=True)
+        self.ListMalls = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/ListMalls',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMallsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMallsResponse.FromString,
+                _registered_method=True)
+        self.CreatePartner = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/CreatePartner',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreatePartnerRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.FromString,
+                _registered_method=True)
+        self.UpdatePartner = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/UpdatePartner',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdatePartnerRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.FromString,
+                _registered_method=True)
+        self.GetPartner = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/GetPartner',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetPartnerRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.FromString,
+                _registered_method=True)
+        self.ListPartners = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/ListPartners',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListPartnersRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListPartnersResponse.FromString,
+                _registered_method=True)
+        self.CreateMerchant = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/CreateMerchant',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMerchantRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.UpdateMerchant = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/UpdateMerchant',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateMerchantRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.ChangeMerchantStatus = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/ChangeMerchantStatus',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ChangeMerchantStatusRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.GetMerchant = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/GetMerchant',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetMerchantRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.ListMerchants = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/ListMerchants',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMerchantsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMerchantsResponse.FromString,
+                _registered_method=True)
+        self.GetRates = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/GetRates',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetRatesRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetRatesResponse.FromString,
+                _registered_method=True)
+        self.CreateStore = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/CreateStore',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateStoreRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+                _registered_method=True)
+        self.UpdateStore = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/UpdateStore',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateStoreRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+                _registered_method=True)
+        self.GetStore = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/GetStore',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetStoreRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+                _registered_method=True)
+        self.BatchGetStores = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/BatchGetStores',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.BatchGetStoresRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.BatchGetStoresResponse.FromString,
+                _registered_method=True)
+        self.ListStores = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/ListStores',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListStoresRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListStoresResponse.FromString,
+                _registered_method=True)
+        self.SearchNearby = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/SearchNearby',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.SearchNearbyRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.SearchNearbyResponse.FromString,
+                _registered_method=True)
+        self.CreateCredential = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/CreateCredential',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateCredentialRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateCredentialResponse.FromString,
+                _registered_method=True)
+        self.RotateCredential = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/RotateCredential',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RotateCredentialRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RotateCredentialResponse.FromString,
+                _registered_method=True)
+        self.RevokeCredential = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/RevokeCredential',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RevokeCredentialRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.FromString,
+                _registered_method=True)
+        self.ListCredentials = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/ListCredentials',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListCredentialsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListCredentialsResponse.FromString,
+                _registered_method=True)
+        self.LookupCredential = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/LookupCredential',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.LookupCredentialRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.FromString,
+                _registered_method=True)
+        self.VerifySignature = channel.unary_unary(
+                '/scanpay.merchant.v1.MerchantService/VerifySignature',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.VerifySignatureRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.VerifySignatureResponse.FromString,
+                _registered_method=True)
 
 
 class MerchantServiceServicer:
-    """MerchantService is filled in by the merchant issue.
+    """MerchantService is the directory of malls, partners, merchants and stores, the keeper of merchant and
+    partner API credentials, and the nearby-store search. See docs/merchant.md.
+
+    Authorisation (kit.auth actor):
+    - malls, partners: created and changed by admin only;
+    - merchants, stores, merchant credentials: admin, or the partner that owns the merchant
+    (merchant.partner_id); a partner may create merchants owned by itself only;
+    - partner credentials: admin, or the partner itself;
+    - public reads (Get/List/BatchGet/SearchNearby/GetRates): any caller holding the internal token;
+    the settlement bank account is shown only to admin, service:*, the owning partner and the merchant;
+    - LookupCredential / VerifySignature: admin, service:* or an internal call without an end-user actor.
     """
+
+    def CreateMall(self, request, context):
+        """Malls.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMall(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMall(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMalls(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePartner(self, request, context):
+        """Partners.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePartner(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPartner(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPartners(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateMerchant(self, request, context):
+        """Merchants. A merchant starts PENDING; ChangeMerchantStatus moves it
+        PENDING -> ACTIVE -> SUSPENDED -> ACTIVE, and any non-closed status -> CLOSED (terminal).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMerchant(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangeMerchantStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMerchant(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMerchants(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRates(self, request, context):
+        """Fee and commission inputs for settlement, in one call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateStore(self, request, context):
+        """Stores.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateStore(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStore(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGetStores(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStores(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SearchNearby(self, request, context):
+        """Active stores of active merchants, open at `at` (default now), within radius_m, nearest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCredential(self, request, context):
+        """Credentials (HMAC-SHA256 request-signing keys) of merchants and partners.
+        The secret is returned once, by Create and Rotate, and never again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateCredential(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeCredential(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCredentials(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LookupCredential(self, request, context):
+        """Metadata of one key (no secret): owner, status, expiry. NOT_FOUND for an unknown key id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifySignature(self, request, context):
+        """Checks signature = HMAC-SHA256(secret, signing_string) inside this service, so the secret never
+        leaves it. A failed check is a normal answer (valid = false with the failure), not an error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_MerchantServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CreateMall': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMall,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMallRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.SerializeToString,
+            ),
+            'UpdateMall': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMall,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateMallRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.SerializeToString,
+            ),
+            'GetMall': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMall,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetMallRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.SerializeToString,
+            ),
+            'ListMalls': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMalls,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMallsRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMallsResponse.SerializeToString,
+            ),
+            'CreatePartner': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePartner,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreatePartnerRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.SerializeToString,
+            ),
+            'UpdatePartner': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePartner,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdatePartnerRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.SerializeToString,
+            ),
+            'GetPartner': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPartner,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetPartnerRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.SerializeToString,
+            ),
+            'ListPartners': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPartners,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListPartnersRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListPartnersResponse.SerializeToString,
+            ),
+            'CreateMerchant': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMerchant,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMerchantRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'UpdateMerchant': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMerchant,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateMerchantRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'ChangeMerchantStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeMerchantStatus,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ChangeMerchantStatusRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'GetMerchant': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMerchant,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetMerchantRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'ListMerchants': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMerchants,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMerchantsRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMerchantsResponse.SerializeToString,
+            ),
+            'GetRates': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRates,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetRatesRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetRatesResponse.SerializeToString,
+            ),
+            'CreateStore': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateStore,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateStoreRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.SerializeToString,
+            ),
+            'UpdateStore': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateStore,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateStoreRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.SerializeToString,
+            ),
+            'GetStore': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStore,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetStoreRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.SerializeToString,
+            ),
+            'BatchGetStores': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGetStores,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.BatchGetStoresRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.BatchGetStoresResponse.SerializeToString,
+            ),
+            'ListStores': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStores,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListStoresRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListStoresResponse.SerializeToString,
+            ),
+            'SearchNearby': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchNearby,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.SearchNearbyRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.SearchNearbyResponse.SerializeToString,
+            ),
+            'CreateCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCredential,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateCredentialRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateCredentialResponse.SerializeToString,
+            ),
+            'RotateCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateCredential,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RotateCredentialRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RotateCredentialResponse.SerializeToString,
+            ),
+            'RevokeCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCredential,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RevokeCredentialRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.SerializeToString,
+            ),
+            'ListCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCredentials,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListCredentialsRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListCredentialsResponse.SerializeToString,
+            ),
+            'LookupCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupCredential,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.LookupCredentialRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.SerializeToString,
+            ),
+            'VerifySignature': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifySignature,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.VerifySignatureRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.VerifySignatureResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'scanpay.merchant.v1.MerchantService', rpc_method_handlers)
@@ -52,5 +501,717 @@ def add_MerchantServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class MerchantService:
-    """MerchantService is filled in by the merchant issue.
+    """MerchantService is the directory of malls, partners, merchants and stores, the keeper of merchant and
+    partner API credentials, and the nearby-store search. See docs/merchant.md.
+
+    Authorisation (kit.auth actor):
+    - malls, partners: created and changed by admin only;
+    - merchants, stores, merchant credentials: admin, or the partner that owns the merchant
+    (merchant.partner_id); a partner may create merchants owned by itself only;
+    - partner credentials: admin, or the partner itself;
+    - public reads (Get/List/BatchGet/SearchNearby/GetRates): any caller holding the internal token;
+    the settlement bank account is shown only to admin, service:*, the owning partner and the merchant;
+    - LookupCredential / VerifySignature: admin, service:* or an internal call without an end-user actor.
     """
+
+    @staticmethod
+    def CreateMall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/CreateMall',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMallRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/UpdateMall',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateMallRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/GetMall',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetMallRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/ListMalls',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMallsRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMallsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePartner(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/CreatePartner',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreatePartnerRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePartner(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/UpdatePartner',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdatePartnerRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPartner(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/GetPartner',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetPartnerRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPartners(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/ListPartners',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListPartnersRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListPartnersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMerchant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/CreateMerchant',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMerchantRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMerchant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/UpdateMerchant',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateMerchantRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeMerchantStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/ChangeMerchantStatus',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ChangeMerchantStatusRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMerchant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/GetMerchant',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetMerchantRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMerchants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/ListMerchants',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMerchantsRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListMerchantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/GetRates',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetRatesRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetRatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateStore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/CreateStore',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateStoreRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateStore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/UpdateStore',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.UpdateStoreRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/GetStore',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.GetStoreRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGetStores(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/BatchGetStores',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.BatchGetStoresRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.BatchGetStoresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStores(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/ListStores',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListStoresRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListStoresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchNearby(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/SearchNearby',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.SearchNearbyRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.SearchNearbyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/CreateCredential',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateCredentialRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/RotateCredential',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RotateCredentialRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RotateCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/RevokeCredential',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.RevokeCredentialRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/ListCredentials',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListCredentialsRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.ListCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/LookupCredential',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.LookupCredentialRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifySignature(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.merchant.v1.MerchantService/VerifySignature',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.VerifySignatureRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.VerifySignatureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -22,15 +22,87 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from ...common.v1 import common_pb2 as scanpay_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&scanpay/promotions/v1/promotions.proto\x12\x15scanpay.promotions.v12\x13\n\x11PromotionsServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&scanpay/promotions/v1/promotions.proto\x12\x15scanpay.promotions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1escanpay/common/v1/common.proto\"q\n\tTargeting\x12/\n\x04kind\x18\x01 \x01(\x0e\x32!.scanpay.promotions.v1.TargetKind\x12\x0f\n\x07mall_id\x18\x02 \x01(\t\x12\x14\n\x0cmerchant_ids\x18\x03 \x03(\t\x12\x0c\n\x04mccs\x18\x04 \x03(\t\"\xe0\x07\n\x08\x43\x61mpaign\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x35\n\x06status\x18\x03 \x01(\x0e\x32%.scanpay.promotions.v1.CampaignStatus\x12(\n\x06\x62udget\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\r\n\x05\x63ount\x18\x05 \x01(\x05\x12/\n\x05split\x18\x06 \x01(\x0e\x32 .scanpay.promotions.v1.SplitMode\x12,\n\nmin_amount\x18\x07 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12,\n\nmax_amount\x18\x08 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x0c\n\x04seed\x18\t \x01(\x03\x12-\n\tstarts_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12per_consumer_limit\x18\x0c \x01(\x05\x12\x33\n\ttargeting\x18\r \x01(\x0b\x32 .scanpay.promotions.v1.Targeting\x12:\n\rdiscount_kind\x18\x0e \x01(\x0e\x32#.scanpay.promotions.v1.DiscountKind\x12\x13\n\x0bpercent_off\x18\x0f \x01(\x05\x12+\n\tmin_spend\x18\x10 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x15\n\rvalidity_days\x18\x11 \x01(\x05\x12\x19\n\x11\x62udget_account_id\x18\x12 \x01(\t\x12\x14\n\x0cissued_count\x18\x13 \x01(\x05\x12/\n\rissued_amount\x18\x14 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x31\n\x0fredeemed_amount\x18\x15 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x31\n\x0freturned_amount\x18\x16 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x33\n\x11refunded_discount\x18\x17 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12.\n\ncreated_at\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nend_reason\x18\x1a \x01(\t\"\x9e\x04\n\x06\x43oupon\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61mpaign_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63onsumer_id\x18\x03 \x01(\t\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.scanpay.promotions.v1.CouponStatus\x12\'\n\x05value\x18\x05 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12:\n\rdiscount_kind\x18\x06 \x01(\x0e\x32#.scanpay.promotions.v1.DiscountKind\x12\x13\n\x0bpercent_off\x18\x07 \x01(\x05\x12+\n\tmin_spend\x18\x08 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x33\n\ttargeting\x18\t \x01(\x0b\x32 .scanpay.promotions.v1.Targeting\x12-\n\tissued_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08trade_id\x18\x0c \x01(\t\x12*\n\x08\x64iscount\x18\r \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x19\n\x11\x62udget_account_id\x18\x0e \x01(\t\x12\x15\n\rcampaign_name\x18\x0f \x01(\t\"\xcf\x02\n\x0bReservation\x12\x10\n\x08trade_id\x18\x01 \x01(\t\x12\x11\n\tcoupon_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63\x61mpaign_id\x18\x03 \x01(\t\x12\x38\n\x06status\x18\x04 \x01(\x0e\x32(.scanpay.promotions.v1.ReservationStatus\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12*\n\x08\x64iscount\x18\x06 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x19\n\x11\x62udget_account_id\x18\x07 \x01(\t\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0erelease_reason\x18\t \x01(\t\x12\x13\n\x0b\x63onsumer_id\x18\n \x01(\t\"\xcf\x04\n\x15\x43reateCampaignRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12(\n\x06\x62udget\x18\x03 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\x12/\n\x05split\x18\x05 \x01(\x0e\x32 .scanpay.promotions.v1.SplitMode\x12,\n\nmin_amount\x18\x06 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12,\n\nmax_amount\x18\x07 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x0c\n\x04seed\x18\x08 \x01(\x03\x12-\n\tstarts_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12per_consumer_limit\x18\x0b \x01(\x05\x12\x33\n\ttargeting\x18\x0c \x01(\x0b\x32 .scanpay.promotions.v1.Targeting\x12:\n\rdiscount_kind\x18\r \x01(\x0e\x32#.scanpay.promotions.v1.DiscountKind\x12\x13\n\x0bpercent_off\x18\x0e \x01(\x05\x12+\n\tmin_spend\x18\x0f \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x15\n\rvalidity_days\x18\x10 \x01(\x05\"K\n\x16\x43reateCampaignResponse\x12\x31\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1f.scanpay.promotions.v1.Campaign\"9\n\x12\x45ndCampaignRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"H\n\x13\x45ndCampaignResponse\x12\x31\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1f.scanpay.promotions.v1.Campaign\")\n\x12GetCampaignRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\"H\n\x13GetCampaignResponse\x12\x31\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1f.scanpay.promotions.v1.Campaign\"}\n\x1aListActiveCampaignsRequest\x12\x0f\n\x07mall_id\x18\x01 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x02 \x01(\t\x12\x0b\n\x03mcc\x18\x03 \x01(\t\x12,\n\x04page\x18\x04 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"\x80\x01\n\x1bListActiveCampaignsResponse\x12\x32\n\tcampaigns\x18\x01 \x03(\x0b\x32\x1f.scanpay.promotions.v1.Campaign\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"V\n\x16GrabRedEnvelopeRequest\x12\x13\n\x0b\x63\x61mpaign_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63onsumer_id\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x8c\x01\n\x17GrabRedEnvelopeResponse\x12\x31\n\x06status\x18\x01 \x01(\x0e\x32!.scanpay.promotions.v1.GrabStatus\x12-\n\x06\x63oupon\x18\x02 \x01(\x0b\x32\x1d.scanpay.promotions.v1.Coupon\x12\x0f\n\x07message\x18\x03 \x01(\t\"%\n\x10GetCouponRequest\x12\x11\n\tcoupon_id\x18\x01 \x01(\t\"B\n\x11GetCouponResponse\x12-\n\x06\x63oupon\x18\x01 \x01(\x0b\x32\x1d.scanpay.promotions.v1.Coupon\"\x8e\x01\n\x12ListCouponsRequest\x12\x13\n\x0b\x63onsumer_id\x18\x01 \x01(\t\x12\x35\n\x08statuses\x18\x02 \x03(\x0e\x32#.scanpay.promotions.v1.CouponStatus\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"t\n\x13ListCouponsResponse\x12.\n\x07\x63oupons\x18\x01 \x03(\x0b\x32\x1d.scanpay.promotions.v1.Coupon\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"\x9c\x01\n\x16QuoteBestCouponRequest\x12\x13\n\x0b\x63onsumer_id\x18\x01 \x01(\t\x12\x10\n\x08store_id\x18\x02 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\x12\x0f\n\x07mall_id\x18\x04 \x01(\t\x12\x0b\n\x03mcc\x18\x05 \x01(\t\x12(\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x18.scanpay.common.v1.Money\"\xcc\x01\n\x17QuoteBestCouponResponse\x12\r\n\x05\x66ound\x18\x01 \x01(\x08\x12-\n\x06\x63oupon\x18\x02 \x01(\x0b\x32\x1d.scanpay.promotions.v1.Coupon\x12*\n\x08\x64iscount\x18\x03 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12,\n\npay_amount\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x19\n\x11\x62udget_account_id\x18\x05 \x01(\t\"\xd5\x01\n\x14ReserveCouponRequest\x12\x11\n\tcoupon_id\x18\x01 \x01(\t\x12\x10\n\x08trade_id\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x13\n\x0b\x63onsumer_id\x18\x04 \x01(\t\x12\x10\n\x08store_id\x18\x05 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x06 \x01(\t\x12\x0f\n\x07mall_id\x18\x07 \x01(\t\x12\x0b\n\x03mcc\x18\x08 \x01(\t\x12\x14\n\x0chold_seconds\x18\t \x01(\x05\"P\n\x15ReserveCouponResponse\x12\x37\n\x0breservation\x18\x01 \x01(\x0b\x32\".scanpay.promotions.v1.Reservation\";\n\x14\x43onfirmCouponRequest\x12\x10\n\x08trade_id\x18\x01 \x01(\t\x12\x11\n\tcoupon_id\x18\x02 \x01(\t\"P\n\x15\x43onfirmCouponResponse\x12\x37\n\x0breservation\x18\x01 \x01(\x0b\x32\".scanpay.promotions.v1.Reservation\"8\n\x14ReleaseCouponRequest\x12\x10\n\x08trade_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"P\n\x15ReleaseCouponResponse\x12\x37\n\x0breservation\x18\x01 \x01(\x0b\x32\".scanpay.promotions.v1.Reservation\"f\n\x15ReturnDiscountRequest\x12\x11\n\trefund_id\x18\x01 \x01(\t\x12\x10\n\x08trade_id\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.scanpay.common.v1.Money\"\xcb\x01\n\x16ReturnDiscountResponse\x12\x33\n\x11\x64iscount_returned\x18\x01 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x19\n\x11\x62udget_account_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63\x61mpaign_id\x18\x03 \x01(\t\x12\x11\n\tcoupon_id\x18\x04 \x01(\t\x12\x39\n\x17total_discount_returned\x18\x05 \x01(\x0b\x32\x18.scanpay.common.v1.Money*\xa4\x01\n\x0e\x43\x61mpaignStatus\x12\x1f\n\x1b\x43\x41MPAIGN_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x43\x41MPAIGN_STATUS_FUNDING\x10\x01\x12\x1a\n\x16\x43\x41MPAIGN_STATUS_ACTIVE\x10\x02\x12\x1d\n\x19\x43\x41MPAIGN_STATUS_EXHAUSTED\x10\x03\x12\x19\n\x15\x43\x41MPAIGN_STATUS_ENDED\x10\x04*T\n\tSplitMode\x12\x1a\n\x16SPLIT_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10SPLIT_MODE_FIXED\x10\x01\x12\x15\n\x11SPLIT_MODE_RANDOM\x10\x02*j\n\x0c\x44iscountKind\x12\x1d\n\x19\x44ISCOUNT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44ISCOUNT_KIND_AMOUNT_OFF\x10\x01\x12\x1d\n\x19\x44ISCOUNT_KIND_PERCENT_OFF\x10\x02*\x89\x01\n\nTargetKind\x12\x1b\n\x17TARGET_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14TARGET_KIND_EVERYONE\x10\x01\x12\x14\n\x10TARGET_KIND_MALL\x10\x02\x12\x19\n\x15TARGET_KIND_MERCHANTS\x10\x03\x12\x13\n\x0fTARGET_KIND_MCC\x10\x04*\x9a\x01\n\x0c\x43ouponStatus\x12\x1d\n\x19\x43OUPON_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43OUPON_STATUS_ISSUED\x10\x01\x12\x1a\n\x16\x43OUPON_STATUS_RESERVED\x10\x02\x12\x1a\n\x16\x43OUPON_STATUS_REDEEMED\x10\x03\x12\x19\n\x15\x43OUPON_STATUS_EXPIRED\x10\x04*\x9b\x01\n\x11ReservationStatus\x12\"\n\x1eRESERVATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRESERVATION_STATUS_RESERVED\x10\x01\x12 \n\x1cRESERVATION_STATUS_CONFIRMED\x10\x02\x12\x1f\n\x1bRESERVATION_STATUS_RELEASED\x10\x03*\xb0\x01\n\nGrabStatus\x12\x1b\n\x17GRAB_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13GRAB_STATUS_GRANTED\x10\x01\x12\x19\n\x15GRAB_STATUS_EXHAUSTED\x10\x02\x12\x1d\n\x19GRAB_STATUS_LIMIT_REACHED\x10\x03\x12\x1b\n\x17GRAB_STATUS_NOT_STARTED\x10\x04\x12\x15\n\x11GRAB_STATUS_ENDED\x10\x05\x32\xa9\n\n\x11PromotionsService\x12m\n\x0e\x43reateCampaign\x12,.scanpay.promotions.v1.CreateCampaignRequest\x1a-.scanpay.promotions.v1.CreateCampaignResponse\x12\x64\n\x0b\x45ndCampaign\x12).scanpay.promotions.v1.EndCampaignRequest\x1a*.scanpay.promotions.v1.EndCampaignResponse\x12\x64\n\x0bGetCampaign\x12).scanpay.promotions.v1.GetCampaignRequest\x1a*.scanpay.promotions.v1.GetCampaignResponse\x12|\n\x13ListActiveCampaigns\x12\x31.scanpay.promotions.v1.ListActiveCampaignsRequest\x1a\x32.scanpay.promotions.v1.ListActiveCampaignsResponse\x12p\n\x0fGrabRedEnvelope\x12-.scanpay.promotions.v1.GrabRedEnvelopeRequest\x1a..scanpay.promotions.v1.GrabRedEnvelopeResponse\x12^\n\tGetCoupon\x12\'.scanpay.promotions.v1.GetCouponRequest\x1a(.scanpay.promotions.v1.GetCouponResponse\x12\x64\n\x0bListCoupons\x12).scanpay.promotions.v1.ListCouponsRequest\x1a*.scanpay.promotions.v1.ListCouponsResponse\x12p\n\x0fQuoteBestCoupon\x12-.scanpay.promotions.v1.QuoteBestCouponRequest\x1a..scanpay.promotions.v1.QuoteBestCouponResponse\x12j\n\rReserveCoupon\x12+.scanpay.promotions.v1.ReserveCouponRequest\x1a,.scanpay.promotions.v1.ReserveCouponResponse\x12j\n\rConfirmCoupon\x12+.scanpay.promotions.v1.ConfirmCouponRequest\x1a,.scanpay.promotions.v1.ConfirmCouponResponse\x12j\n\rReleaseCoupon\x12+.scanpay.promotions.v1.ReleaseCouponRequest\x1a,.scanpay.promotions.v1.ReleaseCouponResponse\x12m\n\x0eReturnDiscount\x12,.scanpay.promotions.v1.ReturnDiscountRequest\x1a-.scanpay.promotions.v1.ReturnDiscountResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scanpay.promotions.v1.promotions_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PROMOTIONSSERVICE']._serialized_start=65
-  _globals['_PROMOTIONSSERVICE']._serialized_end=84
+  _globals['_CAMPAIGNSTATUS']._serialized_start=5161
+  _globals['_CAMPAIGNSTATUS']._serialized_end=5325
+  _globals['_SPLITMODE']._serialized_start=5327
+  _globals['_SPLITMODE']._serialized_end=5411
+  _globals['_DISCOUNTKIND']._serialized_start=5413
+  _globals['_DISCOUNTKIND']._serialized_end=5519
+  _globals['_TARGETKIND']._serialized_start=5522
+  _globals['_TARGETKIND']._serialized_end=5659
+  _globals['_COUPONSTATUS']._serialized_start=5662
+  _globals['_COUPONSTATUS']._serialized_end=5816
+  _globals['_RESERVATIONSTATUS']._serialized_start=5819
+  _globals['_RESERVATIONSTATUS']._serialized_end=5974
+  _globals['_GRABSTATUS']._serialized_start=5977
+  _globals['_GRABSTATUS']._serialized_end=6153
+  _globals['_TARGETING']._serialized_start=130
+  _globals['_TARGETING']._serialized_end=243
+  _globals['_CAMPAIGN']._serialized_start=246
+  _globals['_CAMPAIGN']._serialized_end=1238
+  _globals['_COUPON']._serialized_start=1241
+  _globals['_COUPON']._serialized_end=1783
+  _globals['_RESERVATION']._serialized_start=1786
+  _globals['_RESERVATION']._serialized_end=2121
+  _globals['_CREATECAMPAIGNREQUEST']._serialized_start=2124
+  _globals['_CREATECAMPAIGNREQUEST']._serialized_end=2715
+  _globals['_CREATECAMPAIGNRESPONSE']._serialized_start=2717
+  _globals['_CREATECAMPAIGNRESPONSE']._serialized_end=2792
+  _globals['_ENDCAMPAIGNREQUEST']._serialized_start=2794
+  _globals['_ENDCAMPAIGNREQUEST']._serialized_end=2851
+  _globals['_ENDCAMPAIGNRESPONSE']._serialized_start=2853
+  _globals['_ENDCAMPAIGNRESPONSE']._serialized_end=2925
+  _globals['_GETCAMPAIGNREQUEST']._serialized_start=2927
+  _globals['_GETCAMPAIGNREQUEST']._serialized_end=2968
+  _globals['_GETCAMPAIGNRESPONSE']._serialized_start=2970
+  _globals['_GETCAMPAIGNRESPONSE']._serialized_end=3042
+  _globals['_LISTACTIVECAMPAIGNSREQUEST']._serialized_start=3044
+  _globals['_LISTACTIVECAMPAIGNSREQUEST']._serialized_end=3169
+  _globals['_LISTACTIVECAMPAIGNSRESPONSE']._serialized_start=3172
+  _globals['_LISTACTIVECAMPAIGNSRESPONSE']._serialized_end=3300
+  _globals['_GRABREDENVELOPEREQUEST']._serialized_start=3302
+  _globals['_GRABREDENVELOPEREQUEST']._serialized_end=3388
+  _globals['_GRABREDENVELOPERESPONSE']._serialized_start=3391
+  _globals['_GRABREDENVELOPERESPONSE']._serialized_end=3531
+  _globals['_GETCOUPONREQUEST']._serialized_start=3533
+  _globals['_GETCOUPONREQUEST']._serialized_end=3570
+  _globals['_GETCOUPONRESPONSE']._serialized_start=3572
+  _globals['_GETCOUPONRESPONSE']._serialized_end=3638
+  _globals['_LISTCOUPONSREQUEST']._serialized_start=3641
+  _globals['_LISTCOUPONSREQUEST']._serialized_end=3783
+  _globals['_LISTCOUPONSRESPONSE']._serialized_start=3785
+  _globals['_LISTCOUPONSRESPONSE']._serialized_end=3901
+  _globals['_QUOTEBESTCOUPONREQUEST']._serialized_start=3904
+  _globals['_QUOTEBESTCOUPONREQUEST']._serialized_end=4060
+  _globals['_QUOTEBESTCOUPONRESPONSE']._serialized_start=4063
+  _globals['_QUOTEBESTCOUPONRESPONSE']._serialized_end=4267
+  _globals['_RESERVECOUPONREQUEST']._serialized_start=4270
+  _globals['_RESERVECOUPONREQUEST']._serialized_end=4483
+  _globals['_RESERVECOUPONRESPONSE']._serialized_start=4485
+  _globals['_RESERVECOUPONRESPONSE']._serialized_end=4565
+  _globals['_CONFIRMCOUPONREQUEST']._serialized_start=4567
+  _globals['_CONFIRMCOUPONREQUEST']._serialized_end=4626
+  _globals['_CONFIRMCOUPONRESPONSE']._serialized_start=4628
+  _globals['_CONFIRMCOUPONRESPONSE']._serialized_end=4708
+  _globals['_RELEASECOUPONREQUEST']._serialized_start=4710
+  _globals['_RELEASECOUPONREQUEST']._serialized_end=4766
+  _globals['_RELEASECOUPONRESPONSE']._serialized_start=4768
+  _globals['_RELEASECOUPONRESPONSE']._serialized_end=4848
+  _globals['_RETURNDISCOUNTREQUEST']._serialized_start=4850
+  _globals['_RETURNDISCOUNTREQUEST']._serialized_end=4952
+  _globals['_RETURNDISCOUNTRESPONSE']._serialized_start=4955
+  _globals['_RETURNDISCOUNTRESPONSE']._serialized_end=5158
+  _globals['_PROMOTIONSSERVICE']._serialized_start=6156
+  _globals['_PROMOTIONSSERVICE']._serialized_end=7477
 # @@protoc_insertion_point(module_scope)

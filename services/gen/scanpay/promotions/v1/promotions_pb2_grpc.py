@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from ...promotions.v1 import promotions_pb2 as scanpay_dot_promotions_dot_v1_dot_promotions__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,7 +26,12 @@ if _version_not_supported:
 
 
 class PromotionsServiceStub:
-    """PromotionsService is filled in by the promotions issue.
+    """PromotionsService runs red-envelope campaigns and the coupons they issue.
+
+    A campaign's budget is pre-split at creation into `count` envelopes whose amounts add up to the
+    budget exactly; a grab claims one envelope and turns it into a coupon worth its amount. Money sits in
+    the campaign's PROMOTIONS_BUDGET wallet account; the gateway posts "budget account -> merchant
+    receivable" for a redeemed discount.
     """
 
     def __init__(self, channel):
@@ -34,15 +40,222 @@ class PromotionsServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.CreateCampaign = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/CreateCampaign',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignResponse.FromString,
+                _registered_method=True)
+        self.EndCampaign = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/EndCampaign',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.EndCampaignRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.EndCampaignResponse.FromString,
+                _registered_method=True)
+        self.GetCampaign = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/GetCampaign',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCampaignRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCampaignResponse.FromString,
+                _registered_method=True)
+        self.ListActiveCampaigns = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/ListActiveCampaigns',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListActiveCampaignsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListActiveCampaignsResponse.FromString,
+                _registered_method=True)
+        self.GrabRedEnvelope = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/GrabRedEnvelope',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GrabRedEnvelopeRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GrabRedEnvelopeResponse.FromString,
+                _registered_method=True)
+        self.GetCoupon = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/GetCoupon',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCouponRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCouponResponse.FromString,
+                _registered_method=True)
+        self.ListCoupons = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/ListCoupons',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListCouponsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListCouponsResponse.FromString,
+                _registered_method=True)
+        self.QuoteBestCoupon = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/QuoteBestCoupon',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.QuoteBestCouponRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.QuoteBestCouponResponse.FromString,
+                _registered_method=True)
+        self.ReserveCoupon = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/ReserveCoupon',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReserveCouponRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReserveCouponResponse.FromString,
+                _registered_method=True)
+        self.ConfirmCoupon = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/ConfirmCoupon',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ConfirmCouponRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ConfirmCouponResponse.FromString,
+                _registered_method=True)
+        self.ReleaseCoupon = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/ReleaseCoupon',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReleaseCouponRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReleaseCouponResponse.FromString,
+                _registered_method=True)
+        self.ReturnDiscount = channel.unary_unary(
+                '/scanpay.promotions.v1.PromotionsService/ReturnDiscount',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReturnDiscountRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReturnDiscountResponse.FromString,
+                _registered_method=True)
 
 
 class PromotionsServiceServicer:
-    """PromotionsService is filled in by the promotions issue.
+    """PromotionsService runs red-envelope campaigns and the coupons they issue.
+
+    A campaign's budget is pre-split at creation into `count` envelopes whose amounts add up to the
+    budget exactly; a grab claims one envelope and turns it into a coupon worth its amount. Money sits in
+    the campaign's PROMOTIONS_BUDGET wallet account; the gateway posts "budget account -> merchant
+    receivable" for a redeemed discount.
     """
+
+    def CreateCampaign(self, request, context):
+        """Admin only. Idempotent by request_id. Opens the budget account and funds it from PLATFORM_MARKETING.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndCampaign(self, request, context):
+        """Admin only. Idempotent. Stops grabs and returns the unissued budget to PLATFORM_MARKETING.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCampaign(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListActiveCampaigns(self, request, context):
+        """Campaigns open for grabs now, optionally only those that apply to a mall / merchant / MCC.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrabRedEnvelope(self, request, context):
+        """Idempotent by (campaign_id, consumer_id, request_id). "Got nothing" is a status, not an error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCoupon(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCoupons(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def QuoteBestCoupon(self, request, context):
+        """The consumer's usable coupon that saves the most on this purchase (found = false when none fits).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReserveCoupon(self, request, context):
+        """Idempotent by trade_id. The hold times out after hold_seconds and is released by a worker.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmCoupon(self, request, context):
+        """Idempotent by trade_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseCoupon(self, request, context):
+        """Idempotent by trade_id; releasing a confirmed reservation is refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnDiscount(self, request, context):
+        """Idempotent by refund_id. Records the part of the trade's discount that a refund gives back to the
+        campaign budget, in proportion to the refunded amount (a full refund gives back the whole discount).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_PromotionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CreateCampaign': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCampaign,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignResponse.SerializeToString,
+            ),
+            'EndCampaign': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndCampaign,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.EndCampaignRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.EndCampaignResponse.SerializeToString,
+            ),
+            'GetCampaign': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCampaign,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCampaignRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCampaignResponse.SerializeToString,
+            ),
+            'ListActiveCampaigns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActiveCampaigns,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListActiveCampaignsRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListActiveCampaignsResponse.SerializeToString,
+            ),
+            'GrabRedEnvelope': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrabRedEnvelope,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GrabRedEnvelopeRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GrabRedEnvelopeResponse.SerializeToString,
+            ),
+            'GetCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCoupon,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCouponRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCouponResponse.SerializeToString,
+            ),
+            'ListCoupons': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCoupons,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListCouponsRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListCouponsResponse.SerializeToString,
+            ),
+            'QuoteBestCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.QuoteBestCoupon,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.QuoteBestCouponRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.QuoteBestCouponResponse.SerializeToString,
+            ),
+            'ReserveCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReserveCoupon,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReserveCouponRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReserveCouponResponse.SerializeToString,
+            ),
+            'ConfirmCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmCoupon,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ConfirmCouponRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ConfirmCouponResponse.SerializeToString,
+            ),
+            'ReleaseCoupon': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseCoupon,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReleaseCouponRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReleaseCouponResponse.SerializeToString,
+            ),
+            'ReturnDiscount': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnDiscount,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReturnDiscountRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReturnDiscountResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'scanpay.promotions.v1.PromotionsService', rpc_method_handlers)
@@ -52,5 +265,334 @@ def add_PromotionsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class PromotionsService:
-    """PromotionsService is filled in by the promotions issue.
+    """PromotionsService runs red-envelope campaigns and the coupons they issue.
+
+    A campaign's budget is pre-split at creation into `count` envelopes whose amounts add up to the
+    budget exactly; a grab claims one envelope and turns it into a coupon worth its amount. Money sits in
+    the campaign's PROMOTIONS_BUDGET wallet account; the gateway posts "budget account -> merchant
+    receivable" for a redeemed discount.
     """
+
+    @staticmethod
+    def CreateCampaign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/CreateCampaign',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndCampaign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/EndCampaign',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.EndCampaignRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.EndCampaignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCampaign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/GetCampaign',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCampaignRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCampaignResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActiveCampaigns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/ListActiveCampaigns',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListActiveCampaignsRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListActiveCampaignsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrabRedEnvelope(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/GrabRedEnvelope',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GrabRedEnvelopeRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GrabRedEnvelopeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/GetCoupon',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCouponRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.GetCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCoupons(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/ListCoupons',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListCouponsRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ListCouponsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QuoteBestCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/QuoteBestCoupon',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.QuoteBestCouponRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.QuoteBestCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReserveCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/ReserveCoupon',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReserveCouponRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReserveCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/ConfirmCoupon',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ConfirmCouponRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ConfirmCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseCoupon(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/ReleaseCoupon',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReleaseCouponRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReleaseCouponResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnDiscount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.promotions.v1.PromotionsService/ReturnDiscount',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReturnDiscountRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.ReturnDiscountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

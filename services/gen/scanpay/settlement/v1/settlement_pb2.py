@@ -22,15 +22,67 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from ...common.v1 import common_pb2 as scanpay_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&scanpay/settlement/v1/settlement.proto\x12\x15scanpay.settlement.v12\x13\n\x11SettlementServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&scanpay/settlement/v1/settlement.proto\x12\x15scanpay.settlement.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1escanpay/common/v1/common.proto\"K\n\x0eMallCommission\x12\x0f\n\x07mall_id\x18\x01 \x01(\t\x12(\n\x06\x61mount\x18\x02 \x01(\x0b\x32\x18.scanpay.common.v1.Money\"\xf3\x05\n\x05\x42\x61tch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x02 \x01(\t\x12\x15\n\rbusiness_date\x18\x03 \x01(\t\x12\x32\n\x06status\x18\x04 \x01(\x0e\x32\".scanpay.settlement.v1.BatchStatus\x12\x13\n\x0btrade_count\x18\x05 \x01(\x05\x12\x14\n\x0crefund_count\x18\x06 \x01(\x05\x12\x12\n\nlate_count\x18\x07 \x01(\x05\x12\'\n\x05gross\x18\x08 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12)\n\x07refunds\x18\t \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12+\n\tdiscounts\x18\n \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12&\n\x04\x66\x65\x65s\x18\x0b \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x31\n\x0fmall_commission\x18\x0c \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12%\n\x03net\x18\r \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12*\n\x08\x63\x61rry_in\x18\x0e \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12(\n\x06payout\x18\x0f \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12+\n\tcarry_out\x18\x10 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x34\n\x05malls\x18\x11 \x03(\x0b\x32%.scanpay.settlement.v1.MallCommission\x12\x1d\n\x15rounding_remainder_e4\x18\x12 \x01(\x03\x12/\n\x0b\x63omputed_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tposted_at\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\x14RunSettlementRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\"\xf5\x02\n\x15RunSettlementResponse\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12\x17\n\x0f\x61lready_settled\x18\x02 \x01(\x08\x12\x13\n\x0b\x62\x61tch_count\x18\x03 \x01(\x05\x12\x14\n\x0cposted_count\x18\x04 \x01(\x05\x12\x13\n\x0b\x65ntry_count\x18\x05 \x01(\x05\x12\x12\n\nlate_count\x18\x06 \x01(\x05\x12\'\n\x05gross\x18\x07 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12&\n\x04\x66\x65\x65s\x18\x08 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x31\n\x0fmall_commission\x18\t \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12(\n\x06payout\x18\n \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x14\n\x0cpayout_count\x18\x0b \x01(\x05\x12\x14\n\x0cpayout_files\x18\x0c \x03(\t\"#\n\x0fGetBatchRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"{\n\x12ListBatchesRequest\x12\x13\n\x0bmerchant_id\x18\x01 \x01(\t\x12\x11\n\tfrom_date\x18\x02 \x01(\t\x12\x0f\n\x07to_date\x18\x03 \x01(\t\x12,\n\x04page\x18\x04 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"s\n\x13ListBatchesResponse\x12-\n\x07\x62\x61tches\x18\x01 \x03(\x0b\x32\x1c.scanpay.settlement.v1.Batch\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"A\n\x13GetStatementRequest\x12\x13\n\x0bmerchant_id\x18\x01 \x01(\t\x12\x15\n\rbusiness_date\x18\x02 \x01(\t\"A\n\x17GetMallStatementRequest\x12\x0f\n\x07mall_id\x18\x01 \x01(\t\x12\x15\n\rbusiness_date\x18\x02 \x01(\t\"\xce\x01\n\tStatement\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x15\n\rbusiness_date\x18\x02 \x01(\t\x12\x11\n\tfile_name\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x0b\n\x03\x63sv\x18\x05 \x01(\x0c\x12\x12\n\nline_count\x18\x06 \x01(\x05\x12\'\n\x05gross\x18\x07 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12%\n\x03net\x18\x08 \x01(\x0b\x32\x18.scanpay.common.v1.Money\")\n\x10ReconcileRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\"\xab\x04\n\x0b\x44iscrepancy\x12\x16\n\x0e\x64iscrepancy_id\x18\x01 \x01(\t\x12\x15\n\rbusiness_date\x18\x02 \x01(\t\x12\x14\n\x0csubject_kind\x18\x03 \x01(\t\x12\x12\n\nsubject_id\x18\x04 \x01(\t\x12\x10\n\x08trade_id\x18\x05 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x06 \x01(\t\x12\x34\n\x04kind\x18\x07 \x01(\x0e\x32&.scanpay.settlement.v1.DiscrepancyKind\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x30\n\x0egateway_amount\x18\t \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12/\n\rledger_amount\x18\n \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x31\n\x0f\x63learing_amount\x18\x0b \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x38\n\x06status\x18\x0c \x01(\x0e\x32(.scanpay.settlement.v1.DiscrepancyStatus\x12\x12\n\nresolution\x18\r \x01(\t\x12\x13\n\x0bresolved_by\x18\x0e \x01(\t\x12,\n\x08\x66ound_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bresolved_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdc\x02\n\x14ReconciliationReport\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12\x15\n\rgateway_count\x18\x02 \x01(\x05\x12\x14\n\x0cledger_count\x18\x03 \x01(\x05\x12\x16\n\x0e\x63learing_count\x18\x04 \x01(\x05\x12\x0f\n\x07matched\x18\x05 \x01(\x05\x12\x1a\n\x12missing_in_gateway\x18\x06 \x01(\x05\x12\x19\n\x11missing_in_ledger\x18\x07 \x01(\x05\x12\x1b\n\x13missing_in_clearing\x18\x08 \x01(\x05\x12\x19\n\x11\x61mount_mismatches\x18\t \x01(\x05\x12\x12\n\nduplicates\x18\n \x01(\x05\x12\x39\n\rdiscrepancies\x18\x0b \x03(\x0b\x32\".scanpay.settlement.v1.Discrepancy\x12\x19\n\x11new_discrepancies\x18\x0c \x01(\x05\"\x99\x01\n\x18ListDiscrepanciesRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12\x38\n\x06status\x18\x02 \x01(\x0e\x32(.scanpay.settlement.v1.DiscrepancyStatus\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"\x85\x01\n\x19ListDiscrepanciesResponse\x12\x39\n\rdiscrepancies\x18\x01 \x03(\x0b\x32\".scanpay.settlement.v1.Discrepancy\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"G\n\x19ResolveDiscrepancyRequest\x12\x16\n\x0e\x64iscrepancy_id\x18\x01 \x01(\t\x12\x12\n\nresolution\x18\x02 \x01(\t\"\x83\x03\n\x06Payout\x12\x11\n\tpayout_id\x18\x01 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x02 \x01(\t\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\x12\x15\n\rbusiness_date\x18\x04 \x01(\t\x12(\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x11\n\tbank_code\x18\x06 \x01(\t\x12\x33\n\x06status\x18\x07 \x01(\x0e\x32#.scanpay.settlement.v1.PayoutStatus\x12\x0f\n\x07\x61ttempt\x18\x08 \x01(\x05\x12\x11\n\tfile_name\x18\t \x01(\t\x12\x16\n\x0e\x66\x61ilure_reason\x18\n \x01(\t\x12\x1a\n\x12requeued_payout_id\x18\x0b \x01(\t\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x11MarkPayoutRequest\x12\x11\n\tpayout_id\x18\x01 \x01(\t\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32#.scanpay.settlement.v1.PayoutStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\"t\n\x12MarkPayoutResponse\x12-\n\x06payout\x18\x01 \x01(\x0b\x32\x1d.scanpay.settlement.v1.Payout\x12/\n\x08requeued\x18\x02 \x01(\x0b\x32\x1d.scanpay.settlement.v1.Payout\"\xa3\x01\n\x12ListPayoutsRequest\x12\x15\n\rbusiness_date\x18\x01 \x01(\t\x12\x33\n\x06status\x18\x02 \x01(\x0e\x32#.scanpay.settlement.v1.PayoutStatus\x12\x13\n\x0bmerchant_id\x18\x03 \x01(\t\x12,\n\x04page\x18\x04 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"t\n\x13ListPayoutsResponse\x12.\n\x07payouts\x18\x01 \x03(\x0b\x32\x1d.scanpay.settlement.v1.Payout\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse*_\n\x0b\x42\x61tchStatus\x12\x1c\n\x18\x42\x41TCH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15\x42\x41TCH_STATUS_COMPUTED\x10\x01\x12\x17\n\x13\x42\x41TCH_STATUS_POSTED\x10\x02*\xfd\x01\n\x0f\x44iscrepancyKind\x12 \n\x1c\x44ISCREPANCY_KIND_UNSPECIFIED\x10\x00\x12\'\n#DISCREPANCY_KIND_MISSING_IN_GATEWAY\x10\x01\x12&\n\"DISCREPANCY_KIND_MISSING_IN_LEDGER\x10\x02\x12(\n$DISCREPANCY_KIND_MISSING_IN_CLEARING\x10\x03\x12$\n DISCREPANCY_KIND_AMOUNT_MISMATCH\x10\x04\x12\'\n#DISCREPANCY_KIND_DUPLICATE_CLEARING\x10\x05*u\n\x11\x44iscrepancyStatus\x12\"\n\x1e\x44ISCREPANCY_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44ISCREPANCY_STATUS_OPEN\x10\x01\x12\x1f\n\x1b\x44ISCREPANCY_STATUS_RESOLVED\x10\x02*\x92\x01\n\x0cPayoutStatus\x12\x1d\n\x19PAYOUT_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15PAYOUT_STATUS_PENDING\x10\x01\x12\x16\n\x12PAYOUT_STATUS_SENT\x10\x02\x12\x16\n\x12PAYOUT_STATUS_PAID\x10\x03\x12\x18\n\x14PAYOUT_STATUS_FAILED\x10\x04\x32\x8b\x08\n\x11SettlementService\x12j\n\rRunSettlement\x12+.scanpay.settlement.v1.RunSettlementRequest\x1a,.scanpay.settlement.v1.RunSettlementResponse\x12P\n\x08GetBatch\x12&.scanpay.settlement.v1.GetBatchRequest\x1a\x1c.scanpay.settlement.v1.Batch\x12\x64\n\x0bListBatches\x12).scanpay.settlement.v1.ListBatchesRequest\x1a*.scanpay.settlement.v1.ListBatchesResponse\x12\\\n\x0cGetStatement\x12*.scanpay.settlement.v1.GetStatementRequest\x1a .scanpay.settlement.v1.Statement\x12\x64\n\x10GetMallStatement\x12..scanpay.settlement.v1.GetMallStatementRequest\x1a .scanpay.settlement.v1.Statement\x12\x61\n\tReconcile\x12\'.scanpay.settlement.v1.ReconcileRequest\x1a+.scanpay.settlement.v1.ReconciliationReport\x12v\n\x11ListDiscrepancies\x12/.scanpay.settlement.v1.ListDiscrepanciesRequest\x1a\x30.scanpay.settlement.v1.ListDiscrepanciesResponse\x12j\n\x12ResolveDiscrepancy\x12\x30.scanpay.settlement.v1.ResolveDiscrepancyRequest\x1a\".scanpay.settlement.v1.Discrepancy\x12\x61\n\nMarkPayout\x12(.scanpay.settlement.v1.MarkPayoutRequest\x1a).scanpay.settlement.v1.MarkPayoutResponse\x12\x64\n\x0bListPayouts\x12).scanpay.settlement.v1.ListPayoutsRequest\x1a*.scanpay.settlement.v1.ListPayoutsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scanpay.settlement.v1.settlement_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SETTLEMENTSERVICE']._serialized_start=65
-  _globals['_SETTLEMENTSERVICE']._serialized_end=84
+  _globals['_BATCHSTATUS']._serialized_start=4228
+  _globals['_BATCHSTATUS']._serialized_end=4323
+  _globals['_DISCREPANCYKIND']._serialized_start=4326
+  _globals['_DISCREPANCYKIND']._serialized_end=4579
+  _globals['_DISCREPANCYSTATUS']._serialized_start=4581
+  _globals['_DISCREPANCYSTATUS']._serialized_end=4698
+  _globals['_PAYOUTSTATUS']._serialized_start=4701
+  _globals['_PAYOUTSTATUS']._serialized_end=4847
+  _globals['_MALLCOMMISSION']._serialized_start=130
+  _globals['_MALLCOMMISSION']._serialized_end=205
+  _globals['_BATCH']._serialized_start=208
+  _globals['_BATCH']._serialized_end=963
+  _globals['_RUNSETTLEMENTREQUEST']._serialized_start=965
+  _globals['_RUNSETTLEMENTREQUEST']._serialized_end=1010
+  _globals['_RUNSETTLEMENTRESPONSE']._serialized_start=1013
+  _globals['_RUNSETTLEMENTRESPONSE']._serialized_end=1386
+  _globals['_GETBATCHREQUEST']._serialized_start=1388
+  _globals['_GETBATCHREQUEST']._serialized_end=1423
+  _globals['_LISTBATCHESREQUEST']._serialized_start=1425
+  _globals['_LISTBATCHESREQUEST']._serialized_end=1548
+  _globals['_LISTBATCHESRESPONSE']._serialized_start=1550
+  _globals['_LISTBATCHESRESPONSE']._serialized_end=1665
+  _globals['_GETSTATEMENTREQUEST']._serialized_start=1667
+  _globals['_GETSTATEMENTREQUEST']._serialized_end=1732
+  _globals['_GETMALLSTATEMENTREQUEST']._serialized_start=1734
+  _globals['_GETMALLSTATEMENTREQUEST']._serialized_end=1799
+  _globals['_STATEMENT']._serialized_start=1802
+  _globals['_STATEMENT']._serialized_end=2008
+  _globals['_RECONCILEREQUEST']._serialized_start=2010
+  _globals['_RECONCILEREQUEST']._serialized_end=2051
+  _globals['_DISCREPANCY']._serialized_start=2054
+  _globals['_DISCREPANCY']._serialized_end=2609
+  _globals['_RECONCILIATIONREPORT']._serialized_start=2612
+  _globals['_RECONCILIATIONREPORT']._serialized_end=2960
+  _globals['_LISTDISCREPANCIESREQUEST']._serialized_start=2963
+  _globals['_LISTDISCREPANCIESREQUEST']._serialized_end=3116
+  _globals['_LISTDISCREPANCIESRESPONSE']._serialized_start=3119
+  _globals['_LISTDISCREPANCIESRESPONSE']._serialized_end=3252
+  _globals['_RESOLVEDISCREPANCYREQUEST']._serialized_start=3254
+  _globals['_RESOLVEDISCREPANCYREQUEST']._serialized_end=3325
+  _globals['_PAYOUT']._serialized_start=3328
+  _globals['_PAYOUT']._serialized_end=3715
+  _globals['_MARKPAYOUTREQUEST']._serialized_start=3717
+  _globals['_MARKPAYOUTREQUEST']._serialized_end=3824
+  _globals['_MARKPAYOUTRESPONSE']._serialized_start=3826
+  _globals['_MARKPAYOUTRESPONSE']._serialized_end=3942
+  _globals['_LISTPAYOUTSREQUEST']._serialized_start=3945
+  _globals['_LISTPAYOUTSREQUEST']._serialized_end=4108
+  _globals['_LISTPAYOUTSRESPONSE']._serialized_start=4110
+  _globals['_LISTPAYOUTSRESPONSE']._serialized_end=4226
+  _globals['_SETTLEMENTSERVICE']._serialized_start=4850
+  _globals['_SETTLEMENTSERVICE']._serialized_end=5885
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from ...settlement.v1 import settlement_pb2 as scanpay_dot_settlement_dot_v1_dot_settlement__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,7 +26,13 @@ if _version_not_supported:
 
 
 class SettlementServiceStub:
-    """SettlementService is filled in by the settlement issue.
+    """SettlementService clears gateway trades and refunds into entries, settles each business day
+    (Asia/Shanghai, T+1) into one batch per merchant, posts the batches to the wallet ledger,
+    writes payout files per bank, serves daily statements and reconciles gateway, ledger and clearing.
+
+    Dates are business days as "YYYY-MM-DD" in Asia/Shanghai. A day can be settled or reconciled only
+    once it is over (T+1); a future or unparseable date is INVALID_ARGUMENT and writes nothing.
+    Callers: admin and service:* for everything; merchant:<id> may read its own batches and statements.
     """
 
     def __init__(self, channel):
@@ -34,15 +41,191 @@ class SettlementServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.RunSettlement = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/RunSettlement',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.RunSettlementRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.RunSettlementResponse.FromString,
+                _registered_method=True)
+        self.GetBatch = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/GetBatch',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetBatchRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Batch.FromString,
+                _registered_method=True)
+        self.ListBatches = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/ListBatches',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesResponse.FromString,
+                _registered_method=True)
+        self.GetStatement = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/GetStatement',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.FromString,
+                _registered_method=True)
+        self.GetMallStatement = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/GetMallStatement',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetMallStatementRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.FromString,
+                _registered_method=True)
+        self.Reconcile = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/Reconcile',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ReconciliationReport.FromString,
+                _registered_method=True)
+        self.ListDiscrepancies = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/ListDiscrepancies',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListDiscrepanciesRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListDiscrepanciesResponse.FromString,
+                _registered_method=True)
+        self.ResolveDiscrepancy = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/ResolveDiscrepancy',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ResolveDiscrepancyRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Discrepancy.FromString,
+                _registered_method=True)
+        self.MarkPayout = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/MarkPayout',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.MarkPayoutRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.MarkPayoutResponse.FromString,
+                _registered_method=True)
+        self.ListPayouts = channel.unary_unary(
+                '/scanpay.settlement.v1.SettlementService/ListPayouts',
+                request_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsResponse.FromString,
+                _registered_method=True)
 
 
 class SettlementServiceServicer:
-    """SettlementService is filled in by the settlement issue.
+    """SettlementService clears gateway trades and refunds into entries, settles each business day
+    (Asia/Shanghai, T+1) into one batch per merchant, posts the batches to the wallet ledger,
+    writes payout files per bank, serves daily statements and reconciles gateway, ledger and clearing.
+
+    Dates are business days as "YYYY-MM-DD" in Asia/Shanghai. A day can be settled or reconciled only
+    once it is over (T+1); a future or unparseable date is INVALID_ARGUMENT and writes nothing.
+    Callers: admin and service:* for everything; merchant:<id> may read its own batches and statements.
     """
+
+    def RunSettlement(self, request, context):
+        """Settle one business day: one batch per merchant, posted to the ledger, payout files written.
+        Idempotent: running a day again posts only what is not yet posted and otherwise changes nothing.
+        FAILED_PRECONDITION when an earlier day still has unsettled entries (days settle in order).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBatches(self, request, context):
+        """Batches of one merchant (or all, for admin) over a date range, ordered by date then merchant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatement(self, request, context):
+        """The merchant's daily statement CSV: one line per trade and refund plus a summary line.
+        NOT_FOUND for a merchant settlement and the merchant directory do not know.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMallStatement(self, request, context):
+        """The mall operator's daily commission statement CSV.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reconcile(self, request, context):
+        """Three-way match of one day: gateway trades, wallet ledger entries and clearing entries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDiscrepancies(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveDiscrepancy(self, request, context):
+        """Close an open discrepancy with a note; FAILED_PRECONDITION when it is already resolved.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkPayout(self, request, context):
+        """The bank's answer for a payout: paid, or failed (the amount is re-queued as a new pending payout).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayouts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_SettlementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'RunSettlement': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunSettlement,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.RunSettlementRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.RunSettlementResponse.SerializeToString,
+            ),
+            'GetBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBatch,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetBatchRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Batch.SerializeToString,
+            ),
+            'ListBatches': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBatches,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesResponse.SerializeToString,
+            ),
+            'GetStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatement,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.SerializeToString,
+            ),
+            'GetMallStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMallStatement,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetMallStatementRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.SerializeToString,
+            ),
+            'Reconcile': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reconcile,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ReconciliationReport.SerializeToString,
+            ),
+            'ListDiscrepancies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDiscrepancies,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListDiscrepanciesRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListDiscrepanciesResponse.SerializeToString,
+            ),
+            'ResolveDiscrepancy': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveDiscrepancy,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ResolveDiscrepancyRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Discrepancy.SerializeToString,
+            ),
+            'MarkPayout': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkPayout,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.MarkPayoutRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.MarkPayoutResponse.SerializeToString,
+            ),
+            'ListPayouts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayouts,
+                    request_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'scanpay.settlement.v1.SettlementService', rpc_method_handlers)
@@ -52,5 +235,281 @@ def add_SettlementServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SettlementService:
-    """SettlementService is filled in by the settlement issue.
+    """SettlementService clears gateway trades and refunds into entries, settles each business day
+    (Asia/Shanghai, T+1) into one batch per merchant, posts the batches to the wallet ledger,
+    writes payout files per bank, serves daily statements and reconciles gateway, ledger and clearing.
+
+    Dates are business days as "YYYY-MM-DD" in Asia/Shanghai. A day can be settled or reconciled only
+    once it is over (T+1); a future or unparseable date is INVALID_ARGUMENT and writes nothing.
+    Callers: admin and service:* for everything; merchant:<id> may read its own batches and statements.
     """
+
+    @staticmethod
+    def RunSettlement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/RunSettlement',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.RunSettlementRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.RunSettlementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/GetBatch',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetBatchRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Batch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBatches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/ListBatches',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/GetStatement',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetStatementRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMallStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/GetMallStatement',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.GetMallStatementRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reconcile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/Reconcile',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ReconcileRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ReconciliationReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDiscrepancies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/ListDiscrepancies',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListDiscrepanciesRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListDiscrepanciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveDiscrepancy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/ResolveDiscrepancy',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ResolveDiscrepancyRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Discrepancy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkPayout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/MarkPayout',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.MarkPayoutRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.MarkPayoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayouts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.settlement.v1.SettlementService/ListPayouts',
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListPayoutsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

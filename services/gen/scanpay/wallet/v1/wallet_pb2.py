@@ -22,15 +22,93 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from ...common.v1 import common_pb2 as scanpay_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1escanpay/wallet/v1/wallet.proto\x12\x11scanpay.wallet.v12\x0f\n\rWalletServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1escanpay/wallet/v1/wallet.proto\x12\x11scanpay.wallet.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1escanpay/common/v1/common.proto\"\x92\x02\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x1e.scanpay.wallet.v1.AccountKind\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x16\n\x0e\x61llow_negative\x18\x05 \x01(\x08\x12\x0e\n\x06\x66rozen\x18\x06 \x01(\x08\x12\x15\n\rfrozen_reason\x18\x07 \x01(\t\x12\r\n\x05slots\x18\x08 \x01(\x05\x12+\n\x07\x62\x61lance\x18\t \x01(\x0b\x32\x1a.scanpay.wallet.v1.Balance\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd2\x01\n\x07\x42\x61lance\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12(\n\x06posted\x18\x02 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12)\n\x07pending\x18\x03 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x31\n\x0fpending_credits\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12+\n\tavailable\x18\x05 \x01(\x0b\x32\x18.scanpay.common.v1.Money\"f\n\x12OpenAccountRequest\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.scanpay.wallet.v1.AccountKind\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\"\'\n\x11GetAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"f\n\x12\x46indAccountRequest\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.scanpay.wallet.v1.AccountKind\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\"\'\n\x11GetBalanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\":\n\x14\x46reezeAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\",\n\x16UnfreezeAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"\xb8\x02\n\rTransferInput\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x64\x65\x62it_account_id\x18\x02 \x01(\t\x12\x19\n\x11\x63redit_account_id\x18\x03 \x01(\t\x12(\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x0c\n\x04\x63ode\x18\x05 \x01(\x05\x12\x11\n\treference\x18\x06 \x01(\t\x12@\n\x08metadata\x18\x07 \x03(\x0b\x32..scanpay.wallet.v1.TransferInput.MetadataEntry\x12\x0f\n\x07pending\x18\x08 \x01(\x08\x12\x17\n\x0ftimeout_seconds\x18\t \x01(\x05\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xc9\x04\n\x08Transfer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x02 \x01(\t\x12-\n\x04type\x18\x03 \x01(\x0e\x32\x1f.scanpay.wallet.v1.TransferType\x12\x18\n\x10\x64\x65\x62it_account_id\x18\x04 \x01(\t\x12\x19\n\x11\x63redit_account_id\x18\x05 \x01(\t\x12(\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x0c\n\x04\x63ode\x18\x07 \x01(\x05\x12\x11\n\treference\x18\x08 \x01(\t\x12;\n\x08metadata\x18\t \x03(\x0b\x32).scanpay.wallet.v1.Transfer.MetadataEntry\x12/\n\x05state\x18\n \x01(\x0e\x32 .scanpay.wallet.v1.TransferState\x12\x17\n\x0ftimeout_seconds\x18\x0b \x01(\x05\x12\x12\n\npending_id\x18\x0c \x01(\t\x12/\n\rposted_amount\x18\r \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x66inished_by\x18\x10 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"_\n\x16\x43reateTransfersRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x33\n\ttransfers\x18\x02 \x03(\x0b\x32 .scanpay.wallet.v1.TransferInput\"m\n\x17\x43reateTransfersResponse\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12.\n\ttransfers\x18\x02 \x03(\x0b\x32\x1b.scanpay.wallet.v1.Transfer\x12\x10\n\x08replayed\x18\x03 \x01(\x08\"g\n\x12PostPendingRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x12\n\npending_id\x18\x02 \x01(\t\x12(\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x18.scanpay.common.v1.Money\"=\n\x12VoidPendingRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x12\n\npending_id\x18\x02 \x01(\t\")\n\x12GetTransferRequest\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\"#\n\x0fGetBatchRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"\xe0\x02\n\x05\x45ntry\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\x02 \x01(\t\x12\x34\n\tdirection\x18\x03 \x01(\x0e\x32!.scanpay.wallet.v1.EntryDirection\x12(\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12\x1f\n\x17\x63ounterparty_account_id\x18\x05 \x01(\t\x12-\n\x04type\x18\x06 \x01(\x0e\x32\x1f.scanpay.wallet.v1.TransferType\x12/\n\x05state\x18\x07 \x01(\x0e\x32 .scanpay.wallet.v1.TransferState\x12\x0c\n\x04\x63ode\x18\x08 \x01(\x05\x12\x11\n\treference\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x01\n\x12ListEntriesRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12(\n\x04\x66rom\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x04page\x18\x04 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"o\n\x13ListEntriesResponse\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.scanpay.wallet.v1.Entry\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"\x95\x01\n\x13\x45xportLedgerRequest\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x02to\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x04page\x18\x03 \x01(\x0b\x32\x1e.scanpay.common.v1.PageRequest\"u\n\x14\x45xportLedgerResponse\x12.\n\ttransfers\x18\x01 \x03(\x0b\x32\x1b.scanpay.wallet.v1.Transfer\x12-\n\x04page\x18\x02 \x01(\x0b\x32\x1f.scanpay.common.v1.PageResponse\"\xb7\x01\n\x04\x43\x61rd\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\r\n\x05last4\x18\x03 \x01(\t\x12+\n\x05\x62rand\x18\x04 \x01(\x0e\x32\x1c.scanpay.wallet.v1.CardBrand\x12\x13\n\x0bholder_name\x18\x05 \x01(\t\x12\x0e\n\x06\x65xpiry\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\x0f\x42indCardRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x0e\n\x06\x65xpiry\x18\x03 \x01(\t\x12\x13\n\x0bholder_name\x18\x04 \x01(\t\"&\n\x10ListCardsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\";\n\x11ListCardsResponse\x12&\n\x05\x63\x61rds\x18\x01 \x03(\x0b\x32\x17.scanpay.wallet.v1.Card\"q\n\x0cTopUpRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12(\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\"\xd7\x02\n\tCardTopUp\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rd_id\x18\x02 \x01(\t\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12+\n\trequested\x18\x04 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12)\n\x07\x63harged\x18\x05 \x01(\x0b\x32\x18.scanpay.common.v1.Money\x12,\n\x05state\x18\x06 \x01(\x0e\x32\x1d.scanpay.wallet.v1.TopUpState\x12\x16\n\x0e\x66\x61ilure_reason\x18\x07 \x01(\t\x12\x13\n\x0btransfer_id\x18\x08 \x01(\t\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"%\n\x0fGetTopUpRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t*\xc7\x02\n\x0b\x41\x63\x63ountKind\x12\x1c\n\x18\x41\x43\x43OUNT_KIND_UNSPECIFIED\x10\x00\x12 \n\x1c\x41\x43\x43OUNT_KIND_CONSUMER_WALLET\x10\x01\x12$\n ACCOUNT_KIND_MERCHANT_RECEIVABLE\x10\x02\x12!\n\x1d\x41\x43\x43OUNT_KIND_MERCHANT_PAYABLE\x10\x03\x12\"\n\x1e\x41\x43\x43OUNT_KIND_PROMOTIONS_BUDGET\x10\x04\x12\x1c\n\x18\x41\x43\x43OUNT_KIND_FEE_REVENUE\x10\x05\x12(\n$ACCOUNT_KIND_MALL_COMMISSION_PAYABLE\x10\x06\x12\x1e\n\x1a\x41\x43\x43OUNT_KIND_BANK_CLEARING\x10\x07\x12#\n\x1f\x41\x43\x43OUNT_KIND_PLATFORM_MARKETING\x10\x08*\xa8\x01\n\x0cTransferType\x12\x1d\n\x19TRANSFER_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aTRANSFER_TYPE_SINGLE_PHASE\x10\x01\x12\x19\n\x15TRANSFER_TYPE_PENDING\x10\x02\x12\x1e\n\x1aTRANSFER_TYPE_POST_PENDING\x10\x03\x12\x1e\n\x1aTRANSFER_TYPE_VOID_PENDING\x10\x04*\x9d\x01\n\rTransferState\x12\x1e\n\x1aTRANSFER_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15TRANSFER_STATE_POSTED\x10\x01\x12\x1a\n\x16TRANSFER_STATE_PENDING\x10\x02\x12\x19\n\x15TRANSFER_STATE_VOIDED\x10\x03\x12\x1a\n\x16TRANSFER_STATE_EXPIRED\x10\x04*h\n\x0e\x45ntryDirection\x12\x1f\n\x1b\x45NTRY_DIRECTION_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45NTRY_DIRECTION_DEBIT\x10\x01\x12\x1a\n\x16\x45NTRY_DIRECTION_CREDIT\x10\x02*p\n\tCardBrand\x12\x1a\n\x16\x43\x41RD_BRAND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43\x41RD_BRAND_VISA\x10\x01\x12\x19\n\x15\x43\x41RD_BRAND_MASTERCARD\x10\x02\x12\x17\n\x13\x43\x41RD_BRAND_UNIONPAY\x10\x03*y\n\nTopUpState\x12\x1c\n\x18TOP_UP_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14TOP_UP_STATE_PENDING\x10\x01\x12\x1a\n\x16TOP_UP_STATE_SUCCEEDED\x10\x02\x12\x17\n\x13TOP_UP_STATE_FAILED\x10\x03\x32\x86\x0c\n\rWalletService\x12P\n\x0bOpenAccount\x12%.scanpay.wallet.v1.OpenAccountRequest\x1a\x1a.scanpay.wallet.v1.Account\x12N\n\nGetAccount\x12$.scanpay.wallet.v1.GetAccountRequest\x1a\x1a.scanpay.wallet.v1.Account\x12P\n\x0b\x46indAccount\x12%.scanpay.wallet.v1.FindAccountRequest\x1a\x1a.scanpay.wallet.v1.Account\x12N\n\nGetBalance\x12$.scanpay.wallet.v1.GetBalanceRequest\x1a\x1a.scanpay.wallet.v1.Balance\x12T\n\rFreezeAccount\x12\'.scanpay.wallet.v1.FreezeAccountRequest\x1a\x1a.scanpay.wallet.v1.Account\x12X\n\x0fUnfreezeAccount\x12).scanpay.wallet.v1.UnfreezeAccountRequest\x1a\x1a.scanpay.wallet.v1.Account\x12h\n\x0f\x43reateTransfers\x12).scanpay.wallet.v1.CreateTransfersRequest\x1a*.scanpay.wallet.v1.CreateTransfersResponse\x12Q\n\x0bPostPending\x12%.scanpay.wallet.v1.PostPendingRequest\x1a\x1b.scanpay.wallet.v1.Transfer\x12Q\n\x0bVoidPending\x12%.scanpay.wallet.v1.VoidPendingRequest\x1a\x1b.scanpay.wallet.v1.Transfer\x12Q\n\x0bGetTransfer\x12%.scanpay.wallet.v1.GetTransferRequest\x1a\x1b.scanpay.wallet.v1.Transfer\x12Z\n\x08GetBatch\x12\".scanpay.wallet.v1.GetBatchRequest\x1a*.scanpay.wallet.v1.CreateTransfersResponse\x12\\\n\x0bListEntries\x12%.scanpay.wallet.v1.ListEntriesRequest\x1a&.scanpay.wallet.v1.ListEntriesResponse\x12_\n\x0c\x45xportLedger\x12&.scanpay.wallet.v1.ExportLedgerRequest\x1a\'.scanpay.wallet.v1.ExportLedgerResponse\x12G\n\x08\x42indCard\x12\".scanpay.wallet.v1.BindCardRequest\x1a\x17.scanpay.wallet.v1.Card\x12V\n\tListCards\x12#.scanpay.wallet.v1.ListCardsRequest\x1a$.scanpay.wallet.v1.ListCardsResponse\x12\x46\n\x05TopUp\x12\x1f.scanpay.wallet.v1.TopUpRequest\x1a\x1c.scanpay.wallet.v1.CardTopUp\x12L\n\x0bPayFromCard\x12\x1f.scanpay.wallet.v1.TopUpRequest\x1a\x1c.scanpay.wallet.v1.CardTopUp\x12L\n\x08GetTopUp\x12\".scanpay.wallet.v1.GetTopUpRequest\x1a\x1c.scanpay.wallet.v1.CardTopUpb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'scanpay.wallet.v1.wallet_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WALLETSERVICE']._serialized_start=53
-  _globals['_WALLETSERVICE']._serialized_end=68
+  _globals['_TRANSFERINPUT_METADATAENTRY']._loaded_options = None
+  _globals['_TRANSFERINPUT_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_TRANSFER_METADATAENTRY']._loaded_options = None
+  _globals['_TRANSFER_METADATAENTRY']._serialized_options = b'8\001'
+  _globals['_ACCOUNTKIND']._serialized_start=4158
+  _globals['_ACCOUNTKIND']._serialized_end=4485
+  _globals['_TRANSFERTYPE']._serialized_start=4488
+  _globals['_TRANSFERTYPE']._serialized_end=4656
+  _globals['_TRANSFERSTATE']._serialized_start=4659
+  _globals['_TRANSFERSTATE']._serialized_end=4816
+  _globals['_ENTRYDIRECTION']._serialized_start=4818
+  _globals['_ENTRYDIRECTION']._serialized_end=4922
+  _globals['_CARDBRAND']._serialized_start=4924
+  _globals['_CARDBRAND']._serialized_end=5036
+  _globals['_TOPUPSTATE']._serialized_start=5038
+  _globals['_TOPUPSTATE']._serialized_end=5159
+  _globals['_ACCOUNT']._serialized_start=119
+  _globals['_ACCOUNT']._serialized_end=393
+  _globals['_BALANCE']._serialized_start=396
+  _globals['_BALANCE']._serialized_end=606
+  _globals['_OPENACCOUNTREQUEST']._serialized_start=608
+  _globals['_OPENACCOUNTREQUEST']._serialized_end=710
+  _globals['_GETACCOUNTREQUEST']._serialized_start=712
+  _globals['_GETACCOUNTREQUEST']._serialized_end=751
+  _globals['_FINDACCOUNTREQUEST']._serialized_start=753
+  _globals['_FINDACCOUNTREQUEST']._serialized_end=855
+  _globals['_GETBALANCEREQUEST']._serialized_start=857
+  _globals['_GETBALANCEREQUEST']._serialized_end=896
+  _globals['_FREEZEACCOUNTREQUEST']._serialized_start=898
+  _globals['_FREEZEACCOUNTREQUEST']._serialized_end=956
+  _globals['_UNFREEZEACCOUNTREQUEST']._serialized_start=958
+  _globals['_UNFREEZEACCOUNTREQUEST']._serialized_end=1002
+  _globals['_TRANSFERINPUT']._serialized_start=1005
+  _globals['_TRANSFERINPUT']._serialized_end=1317
+  _globals['_TRANSFERINPUT_METADATAENTRY']._serialized_start=1270
+  _globals['_TRANSFERINPUT_METADATAENTRY']._serialized_end=1317
+  _globals['_TRANSFER']._serialized_start=1320
+  _globals['_TRANSFER']._serialized_end=1905
+  _globals['_TRANSFER_METADATAENTRY']._serialized_start=1270
+  _globals['_TRANSFER_METADATAENTRY']._serialized_end=1317
+  _globals['_CREATETRANSFERSREQUEST']._serialized_start=1907
+  _globals['_CREATETRANSFERSREQUEST']._serialized_end=2002
+  _globals['_CREATETRANSFERSRESPONSE']._serialized_start=2004
+  _globals['_CREATETRANSFERSRESPONSE']._serialized_end=2113
+  _globals['_POSTPENDINGREQUEST']._serialized_start=2115
+  _globals['_POSTPENDINGREQUEST']._serialized_end=2218
+  _globals['_VOIDPENDINGREQUEST']._serialized_start=2220
+  _globals['_VOIDPENDINGREQUEST']._serialized_end=2281
+  _globals['_GETTRANSFERREQUEST']._serialized_start=2283
+  _globals['_GETTRANSFERREQUEST']._serialized_end=2324
+  _globals['_GETBATCHREQUEST']._serialized_start=2326
+  _globals['_GETBATCHREQUEST']._serialized_end=2361
+  _globals['_ENTRY']._serialized_start=2364
+  _globals['_ENTRY']._serialized_end=2716
+  _globals['_LISTENTRIESREQUEST']._serialized_start=2719
+  _globals['_LISTENTRIESREQUEST']._serialized_end=2887
+  _globals['_LISTENTRIESRESPONSE']._serialized_start=2889
+  _globals['_LISTENTRIESRESPONSE']._serialized_end=3000
+  _globals['_EXPORTLEDGERREQUEST']._serialized_start=3003
+  _globals['_EXPORTLEDGERREQUEST']._serialized_end=3152
+  _globals['_EXPORTLEDGERRESPONSE']._serialized_start=3154
+  _globals['_EXPORTLEDGERRESPONSE']._serialized_end=3271
+  _globals['_CARD']._serialized_start=3274
+  _globals['_CARD']._serialized_end=3457
+  _globals['_BINDCARDREQUEST']._serialized_start=3459
+  _globals['_BINDCARDREQUEST']._serialized_end=3554
+  _globals['_LISTCARDSREQUEST']._serialized_start=3556
+  _globals['_LISTCARDSREQUEST']._serialized_end=3594
+  _globals['_LISTCARDSRESPONSE']._serialized_start=3596
+  _globals['_LISTCARDSRESPONSE']._serialized_end=3655
+  _globals['_TOPUPREQUEST']._serialized_start=3657
+  _globals['_TOPUPREQUEST']._serialized_end=3770
+  _globals['_CARDTOPUP']._serialized_start=3773
+  _globals['_CARDTOPUP']._serialized_end=4116
+  _globals['_GETTOPUPREQUEST']._serialized_start=4118
+  _globals['_GETTOPUPREQUEST']._serialized_end=4155
+  _globals['_WALLETSERVICE']._serialized_start=5162
+  _globals['_WALLETSERVICE']._serialized_end=6704
 # @@protoc_insertion_point(module_scope)

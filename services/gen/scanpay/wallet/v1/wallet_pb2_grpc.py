@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from ...wallet.v1 import wallet_pb2 as scanpay_dot_wallet_dot_v1_dot_wallet__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,7 +26,13 @@ if _version_not_supported:
 
 
 class WalletServiceStub:
-    """WalletService is filled in by the wallet issue.
+    """WalletService is the double-entry ledger: accounts, transfers (single-phase and two-phase holds),
+    bound bank cards and top-ups. Callers: other scanpay services with the internal token (gateway,
+    promotions, settlement) and admins. End-user authorisation happens at the gateway.
+
+    Balances are signed: balance = credits - debits. Money enters through BANK_CLEARING (which goes
+    negative), so the sum of all posted balances is always 0. Errors carry scanpay.common.v1.ErrorDetail
+    with reason and field, e.g. FAILED_PRECONDITION INSUFFICIENT_FUNDS field "transfers[0].amount.amount".
     """
 
     def __init__(self, channel):
@@ -34,15 +41,324 @@ class WalletServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.OpenAccount = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/OpenAccount',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.OpenAccountRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+                _registered_method=True)
+        self.GetAccount = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/GetAccount',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetAccountRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+                _registered_method=True)
+        self.FindAccount = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/FindAccount',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.FindAccountRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+                _registered_method=True)
+        self.GetBalance = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/GetBalance',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetBalanceRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Balance.FromString,
+                _registered_method=True)
+        self.FreezeAccount = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/FreezeAccount',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.FreezeAccountRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+                _registered_method=True)
+        self.UnfreezeAccount = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/UnfreezeAccount',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.UnfreezeAccountRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+                _registered_method=True)
+        self.CreateTransfers = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/CreateTransfers',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.FromString,
+                _registered_method=True)
+        self.PostPending = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/PostPending',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.PostPendingRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.FromString,
+                _registered_method=True)
+        self.VoidPending = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/VoidPending',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.VoidPendingRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.FromString,
+                _registered_method=True)
+        self.GetTransfer = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/GetTransfer',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetTransferRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.FromString,
+                _registered_method=True)
+        self.GetBatch = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/GetBatch',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetBatchRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.FromString,
+                _registered_method=True)
+        self.ListEntries = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/ListEntries',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListEntriesRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListEntriesResponse.FromString,
+                _registered_method=True)
+        self.ExportLedger = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/ExportLedger',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ExportLedgerRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ExportLedgerResponse.FromString,
+                _registered_method=True)
+        self.BindCard = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/BindCard',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.BindCardRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Card.FromString,
+                _registered_method=True)
+        self.ListCards = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/ListCards',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListCardsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListCardsResponse.FromString,
+                _registered_method=True)
+        self.TopUp = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/TopUp',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.FromString,
+                _registered_method=True)
+        self.PayFromCard = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/PayFromCard',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.FromString,
+                _registered_method=True)
+        self.GetTopUp = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/GetTopUp',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetTopUpRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.FromString,
+                _registered_method=True)
 
 
 class WalletServiceServicer:
-    """WalletService is filled in by the wallet issue.
+    """WalletService is the double-entry ledger: accounts, transfers (single-phase and two-phase holds),
+    bound bank cards and top-ups. Callers: other scanpay services with the internal token (gateway,
+    promotions, settlement) and admins. End-user authorisation happens at the gateway.
+
+    Balances are signed: balance = credits - debits. Money enters through BANK_CLEARING (which goes
+    negative), so the sum of all posted balances is always 0. Errors carry scanpay.common.v1.ErrorDetail
+    with reason and field, e.g. FAILED_PRECONDITION INSUFFICIENT_FUNDS field "transfers[0].amount.amount".
     """
+
+    def OpenAccount(self, request, context):
+        """Idempotent per (kind, owner_id, currency): a second call returns the same account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccount(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindAccount(self, request, context):
+        """NOT_FOUND when no account of that (kind, owner_id, currency) exists.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBalance(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FreezeAccount(self, request, context):
+        """A frozen account takes no debits (credits and voids of its holds still apply).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnfreezeAccount(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTransfers(self, request, context):
+        """A batch of linked transfers, all-or-nothing, applied in order. The same batch_id (or transfer id)
+        with the same body returns the first result; with another body ALREADY_EXISTS naming the field.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostPending(self, request, context):
+        """Post a pending transfer in full (amount unset) or in part, exactly once; the rest is released.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VoidPending(self, request, context):
+        """Release a pending transfer, exactly once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTransfer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBatch(self, request, context):
+        """The transfers of one batch in order; NOT_FOUND if the batch never applied (safe for saga recovery).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEntries(self, request, context):
+        """Entries of one account (newest first), cursor pagination, optional time range [from, to).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportLedger(self, request, context):
+        """Every transfer created in [from, to), oldest first, paged; for reconciliation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BindCard(self, request, context):
+        """Bind a card through the bank adapter; only a bank token, the last 4 digits and the brand are kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCards(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TopUp(self, request, context):
+        """Charge a bound card and credit the wallet; idempotent per request_id. A bank timeout leaves the
+        top-up PENDING; the recovery worker asks the bank and finishes it (poll GetTopUp).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PayFromCard(self, request, context):
+        """Quick pay: charge the card only for the shortfall max(0, amount - available) of the account,
+        so that a following CreateTransfers of `amount` can succeed. Idempotent per request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTopUp(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_WalletServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'OpenAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenAccount,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.OpenAccountRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.SerializeToString,
+            ),
+            'GetAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccount,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetAccountRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.SerializeToString,
+            ),
+            'FindAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindAccount,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.FindAccountRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.SerializeToString,
+            ),
+            'GetBalance': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBalance,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetBalanceRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Balance.SerializeToString,
+            ),
+            'FreezeAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.FreezeAccount,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.FreezeAccountRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.SerializeToString,
+            ),
+            'UnfreezeAccount': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnfreezeAccount,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.UnfreezeAccountRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.SerializeToString,
+            ),
+            'CreateTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTransfers,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.SerializeToString,
+            ),
+            'PostPending': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostPending,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.PostPendingRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.SerializeToString,
+            ),
+            'VoidPending': grpc.unary_unary_rpc_method_handler(
+                    servicer.VoidPending,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.VoidPendingRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.SerializeToString,
+            ),
+            'GetTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTransfer,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetTransferRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.SerializeToString,
+            ),
+            'GetBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBatch,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetBatchRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.SerializeToString,
+            ),
+            'ListEntries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEntries,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListEntriesRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListEntriesResponse.SerializeToString,
+            ),
+            'ExportLedger': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportLedger,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ExportLedgerRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ExportLedgerResponse.SerializeToString,
+            ),
+            'BindCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.BindCard,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.BindCardRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Card.SerializeToString,
+            ),
+            'ListCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCards,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListCardsRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListCardsResponse.SerializeToString,
+            ),
+            'TopUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.TopUp,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.SerializeToString,
+            ),
+            'PayFromCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.PayFromCard,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.SerializeToString,
+            ),
+            'GetTopUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTopUp,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetTopUpRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'scanpay.wallet.v1.WalletService', rpc_method_handlers)
@@ -52,5 +368,497 @@ def add_WalletServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WalletService:
-    """WalletService is filled in by the wallet issue.
+    """WalletService is the double-entry ledger: accounts, transfers (single-phase and two-phase holds),
+    bound bank cards and top-ups. Callers: other scanpay services with the internal token (gateway,
+    promotions, settlement) and admins. End-user authorisation happens at the gateway.
+
+    Balances are signed: balance = credits - debits. Money enters through BANK_CLEARING (which goes
+    negative), so the sum of all posted balances is always 0. Errors carry scanpay.common.v1.ErrorDetail
+    with reason and field, e.g. FAILED_PRECONDITION INSUFFICIENT_FUNDS field "transfers[0].amount.amount".
     """
+
+    @staticmethod
+    def OpenAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/OpenAccount',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.OpenAccountRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/GetAccount',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetAccountRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/FindAccount',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.FindAccountRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBalance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/GetBalance',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetBalanceRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Balance.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FreezeAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/FreezeAccount',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.FreezeAccountRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnfreezeAccount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/UnfreezeAccount',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.UnfreezeAccountRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Account.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/CreateTransfers',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostPending(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/PostPending',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.PostPendingRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VoidPending(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/VoidPending',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.VoidPendingRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/GetTransfer',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetTransferRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Transfer.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/GetBatch',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetBatchRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEntries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/ListEntries',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListEntriesRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListEntriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportLedger(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/ExportLedger',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ExportLedgerRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ExportLedgerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BindCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/BindCard',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.BindCardRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.Card.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/ListCards',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListCardsRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.ListCardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TopUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/TopUp',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PayFromCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/PayFromCard',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.TopUpRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTopUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/GetTopUp',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.GetTopUpRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CardTopUp.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

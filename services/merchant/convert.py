@@ -1,0 +1,135 @@
+"""Database rows to protobuf messages and protobuf enums to domain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+from google.protobuf import timestamp_pb2
+
+from ..gen.scanpay.merchant.v1 import merchant_pb2 as pb
+from . import domain
+from .store import periods_of
+
+MERCHANT_STATUS_TO_PB = {
+    s: pb.MerchantStatus.Value(f"MERCHANT_STATUS_{s.value}") for s in domain.MerchantStatus
+}
+MERCHANT_STATUS_FROM_PB = {v: k for k, v in MERCHANT_STATUS_TO_PB.items()}
+OWNER_KIND_TO_PB = {k: pb.OwnerKind.Value(f"OWNER_KIND_{k.value}") for k in domain.OwnerKind}
+OWNER_KIND_FROM_PB = {v: k for k, v in OWNER_KIND_TO_PB.items()}
+CREDENTIAL_STATUS_TO_PB = {
+    s: pb.CredentialStatus.Value(f"CREDENTIAL_STATUS_{s.value}") for s in domain.CredentialStatus
+}
+STORE_STATUS = {"ACTIVE": pb.STORE_STATUS_ACTIVE, "INACTIVE": pb.STORE_STATUS_INACTIVE}
+STORE_STATUS_FROM_PB = {v: k for k, v in STORE_STATUS.items()}
+PARTNER_STATUS = {"ACTIVE": pb.PARTNER_STATUS_ACTIVE, "SUSPENDED": pb.PARTNER_STATUS_SUSPENDED}
+PARTNER_STATUS_FROM_PB = {v: k for k, v in PARTNER_STATUS.items()}
+
+
+def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(value)
+    return out
+
+
+def from_timestamp(value: timestamp_pb2.Timestamp) -> datetime:
+    return value.ToDatetime(tzinfo=UTC)
+
+
+def mall(row: asyncpg.Record) -> pb.Mall:
+    return pb.Mall(
+        mall_id=row["mall_id"],
+        name=row["name"],
+        operator_name=row["operator_name"],
+        city=row["city"],
+        commission_bps=row["commission_bps"],
+        create_time=timestamp(row["create_time"]),
+        update_time=timestamp(row["update_time"]),
+    )
+
+
+def partner(row: asyncpg.Record) -> pb.Partner:
+    return pb.Partner(
+        partner_id=row["partner_id"],
+        name=row["name"],
+        webhook_url=row["webhook_url"],
+        status=PARTNER_STATUS[row["status"]],
+        create_time=timestamp(row["create_time"]),
+        update_time=timestamp(row["update_time"]),
+    )
+
+
+def merchant(row: asyncpg.Record, *, with_account: bool) -> pb.Merchant:
+    out = pb.Merchant(
+        merchant_id=row["merchant_id"],
+        legal_name=row["legal_name"],
+        display_name=row["display_name"],
+        licence_id=row["licence_id"],
+        mcc=row["mcc"],
+        fee_rate_bps=row["fee_rate_bps"],
+        status=MERCHANT_STATUS_TO_PB[domain.MerchantStatus(row["status"])],
+        status_reason=row["status_reason"],
+        partner_id=row["partner_id"] or "",
+        create_time=timestamp(row["create_time"]),
+        update_time=timestamp(row["update_time"]),
+    )
+    if with_account and row["account_token"]:
+        out.settlement_account.CopyFrom(
+            pb.BankAccount(
+                account_token=row["account_token"],
+                account_last4=row["account_last4"],
+                account_name=row["account_name"],
+                bank_name=row["bank_name"],
+            )
+        )
+    return out
+
+
+def opening_hours(periods: list[domain.OpeningPeriod]) -> pb.OpeningHours:
+    return pb.OpeningHours(
+        periods=[
+            pb.OpeningPeriod(day=p.day, open_minute=p.open_minute, close_minute=p.close_minute)
+            for p in periods
+        ]
+    )
+
+
+def periods_from_pb(hours: pb.OpeningHours) -> list[domain.OpeningPeriod]:
+    return [domain.OpeningPeriod(int(p.day), p.open_minute, p.close_minute) for p in hours.periods]
+
+
+def store(row: asyncpg.Record) -> pb.Store:
+    return pb.Store(
+        store_id=row["store_id"],
+        merchant_id=row["merchant_id"],
+        mall_id=row["mall_id"] or "",
+        name=row["name"],
+        address=row["address"],
+        city=row["city"],
+        lat=row["lat"],
+        lng=row["lng"],
+        opening_hours=opening_hours(periods_of(row)),
+        status=STORE_STATUS[row["status"]],
+        create_time=timestamp(row["create_time"]),
+        update_time=timestamp(row["update_time"]),
+    )
+
+
+def credential(row: asyncpg.Record, now: datetime, owner_status: str | None = None) -> pb.Credential:
+    status = domain.credential_status(row["revoke_time"], row["expire_time"], now)
+    return pb.Credential(
+        key_id=row["key_id"],
+        owner_kind=OWNER_KIND_TO_PB[domain.OwnerKind(row["owner_kind"])],
+        owner_id=row["owner_id"],
+        status=CREDENTIAL_STATUS_TO_PB[status],
+        create_time=timestamp(row["create_time"]),
+        expire_time=timestamp(row["expire_time"]),
+        revoke_time=timestamp(row["revoke_time"]),
+        revoke_reason=row["revoke_reason"],
+        fingerprint=row["fingerprint"][:16],
+        rotated_from_key_id=row["rotated_from_key_id"] or "",
+        replaced_by_key_id=row["replaced_by_key_id"] or "",
+        owner_status=owner_status if owner_status is not None else row.get("owner_status", ""),
+    )

@@ -1,0 +1,230 @@
+"""The day's operations: settle (freeze, post to the ledger, write payout files), payouts, reconcile."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import asyncpg
+
+from ..gen.scanpay.settlement.v1 import events_pb2
+from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from ..kit.events import append
+from ..kit.logging import get_logger
+from . import domain, statements, store
+from .clients import Gateway, Ledger, money
+
+log = get_logger("settlement.runs")
+OUTPUT_DIR_ENV = "SCANPAY_SETTLEMENT_OUTPUT_DIR"
+POST_CONCURRENCY = 16
+# Ledger transfers of a trade may be stamped a moment after the gateway's paid_at.
+LEDGER_SLACK = timedelta(minutes=10)
+
+
+def output_dir() -> Path:
+    return Path(os.environ.get(OUTPUT_DIR_ENV, ".run/settlement"))
+
+
+@dataclass
+class RunResult:
+    day: date
+    already_settled: bool
+    summary: asyncpg.Record
+    files: list[str] = field(default_factory=list)
+
+
+class Settler:
+    def __init__(self, pool: asyncpg.Pool, ledger: Ledger, banks: BankLookup, out_dir: Path | None = None) -> None:
+        self.pool = pool
+        self.ledger = ledger
+        self.banks = banks
+        self.out_dir = out_dir or output_dir()
+
+    async def run(self, day: date) -> RunResult:
+        already = await self.freeze(day)
+        await self.post(day)
+        files = await self.send_payouts(day)
+        async with self.pool.acquire() as conn:
+            await store.mark_day_posted(conn, day)
+            summary = await store.day_summary(conn, day)
+        return RunResult(day, already, summary, files)
+
+    async def freeze(self, day: date) -> bool:
+        """Compute the day's batches once; returns True when they had been computed before."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(store.RUN_LOCK)
+            if await store.day_status(conn, day) is not None:
+                return True
+            earlier = await store.earliest_open_day_before(conn, day)
+            if earlier is not None:
+                raise FailedPrecondition(f"settle {earlier} first: days settle in order", field="business_date",
+                                         reason="EARLIER_DAY_OPEN")
+            count = await store.compute_day(conn, day)
+        log.info("settlement_day_computed", business_date=str(day), batches=count)
+        return False
+
+    async def post(self, day: date) -> int:
+        """Post every computed batch of the day to the ledger (idempotent per batch id)."""
+        async with self.pool.acquire() as conn:
+            batches = await store.batches_to_post(conn, day)
+        limit = asyncio.Semaphore(POST_CONCURRENCY)
+
+        async def one(batch: asyncpg.Record) -> None:
+            async with limit:
+                legs = domain.batch_legs(batch["fees"], json.loads(batch["malls"]), batch["payout"],
+                                         batch["carry_in"], batch["carry_out"])
+                await self.ledger.post_batch(batch["batch_id"], batch["merchant_id"], batch["currency"], legs)
+                async with self.pool.acquire() as conn, conn.transaction():
+                    posted = await store.mark_posted(conn, batch["batch_id"])
+                    if posted is not None:
+                        await append(conn, "settlement", "batch.posted", batch_posted(posted))
+
+        await asyncio.gather(*(one(b) for b in batches))
+        return len(batches)
+
+    async def send_payouts(self, day: date) -> list[str]:
+        """Write every pending payout (the day's and re-queued ones) to one file per bank, then mark them sent."""
+        async with self.pool.acquire() as conn:
+            missing = await store.merchants_without_bank(conn)
+        if missing:
+            banks = await self.banks.banks(missing)
+            async with self.pool.acquire() as conn:
+                await store.set_bank(conn, banks)
+        async with self.pool.acquire() as conn, conn.transaction():
+            pending = await store.pending_payouts(conn)
+            if not pending:
+                return []
+            by_bank: dict[str, list[asyncpg.Record]] = {}
+            for payout in pending:
+                by_bank.setdefault(payout["bank_name"] or "UNKNOWN", []).append(payout)
+            folder = self.out_dir / day.isoformat()
+            folder.mkdir(parents=True, exist_ok=True)
+            files: dict[str, str] = {}
+            written = []
+            for bank, rows in by_bank.items():
+                path = folder / f"payouts_{_slug(bank)}_{day:%Y%m%d}.csv"
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(statements.payout_file(rows))
+                tmp.replace(path)
+                written.append(str(path))
+                files.update({r["payout_id"]: path.name for r in rows})
+            for sent in await store.mark_sent(conn, files):
+                await append(conn, "settlement", "payout.sent", events_pb2.PayoutSent(
+                    payout_id=sent["payout_id"], batch_id=sent["batch_id"], merchant_id=sent["merchant_id"],
+                    amount=money(sent["amount"], sent["currency"]), bank_code=sent["bank_name"],
+                    file_name=sent["file_name"], attempt=sent["attempt"]))
+        return written
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "UNKNOWN"
+
+
+def batch_posted(b: asyncpg.Record) -> events_pb2.BatchPosted:
+    cur = b["currency"]
+    return events_pb2.BatchPosted(
+        batch_id=b["batch_id"], merchant_id=b["merchant_id"], business_date=b["business_date"].isoformat(),
+        gross=money(b["gross"], cur), fees=money(b["fees"], cur), mall_commission=money(b["commission"], cur),
+        net=money(b["net"], cur), payout=money(b["payout"], cur), carry_out=money(b["carry_out"], cur),
+        late_count=b["late_count"],
+    )
+
+
+class BankLookup(Protocol):
+    """What the settler needs of the merchant directory (clients.Directory provides it)."""
+
+    async def banks(self, merchant_ids: Sequence[str]) -> dict[str, str]: ...
+
+
+async def mark_payout(pool: asyncpg.Pool, payout_id: str, paid: bool, reason: str
+                      ) -> tuple[asyncpg.Record, asyncpg.Record | None]:
+    """The bank's answer. Only a sent payout can be answered; a failed one is re-queued as a new pending one."""
+    if not paid and not reason.strip():
+        raise InvalidArgument("reason: required for a failed payout", field="reason")
+    async with pool.acquire() as conn, conn.transaction():
+        payout = await store.payout_for_update(conn, payout_id)
+        if payout is None:
+            raise NotFound(f"payout {payout_id} not found", field="payout_id")
+        if payout["status"] != "sent":
+            raise FailedPrecondition(f"payout {payout_id} is {payout['status']}, only a sent payout can be marked",
+                                     field="payout_id", reason="PAYOUT_NOT_SENT")
+        if paid:
+            return await store.mark_paid(conn, payout_id), None
+        failed, requeued = await store.fail_and_requeue(conn, payout_id, reason.strip())
+        await append(conn, "settlement", "payout.failed", events_pb2.PayoutFailed(
+            payout_id=failed["payout_id"], batch_id=failed["batch_id"], merchant_id=failed["merchant_id"],
+            amount=money(failed["amount"], failed["currency"]), reason=failed["failure_reason"],
+            requeued_payout_id=requeued["payout_id"]))
+        return failed, requeued
+
+
+# --- reconciliation ------------------------------------------------------------------------------------------
+
+
+async def gateway_records(gateway: Gateway, day: date) -> list[domain.Record]:
+    return [
+        domain.Record("trade", t.trade_id, t.trade_id, t.merchant_id, t.amount.amount)
+        async for t in gateway.trades_for_day(day.isoformat())
+    ]
+
+
+async def ledger_records(ledger: Ledger, day: date, merchant_ids: set[str], known_trades: set[str]
+                         ) -> list[domain.Record]:
+    """Credits to the day's merchants' receivables, one record per transfer, keyed by its reference (the
+    trade id). Settlement's own postings (reference stl_...) are not trades. Transfers of the slack around
+    the day count only for trades the gateway or clearing place on this day."""
+    receivables = {await ledger.account(domain.RECEIVABLE, m): m for m in sorted(merchant_ids)}
+    start, end = domain.day_bounds(day)
+    out: list[domain.Record] = []
+    async for t in ledger.export(start - LEDGER_SLACK, end + LEDGER_SLACK):
+        merchant = receivables.get(t.credit_account_id)
+        if merchant is None or t.reference.startswith("stl_") or not t.reference:
+            continue
+        inside = start <= t.created_at.ToDatetime(tzinfo=start.tzinfo) < end
+        if inside or t.reference in known_trades:
+            out.append(domain.Record("trade", t.reference, t.reference, merchant, t.amount.amount))
+    return out
+
+
+async def clearing_subjects(pool: asyncpg.Pool, day: date) -> tuple[set[str], set[str]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT DISTINCT trade_id, merchant_id FROM clearing_entries WHERE kind = 'trade' AND business_date = $1",
+            day)
+    return {r["trade_id"] for r in rows}, {r["merchant_id"] for r in rows}
+
+
+@dataclass
+class ReconcileResult:
+    totals: store.ReconTotals
+    rows: list[asyncpg.Record]
+    fresh: int
+
+
+async def reconcile(pool: asyncpg.Pool, day: date, gateway: list[domain.Record], ledger: list[domain.Record]
+                    ) -> ReconcileResult:
+    """Load what the gateway and the ledger said, match all three sides in SQL, store the discrepancies
+    (a known one is seen again, not duplicated) and announce the new ones."""
+    async with pool.acquire() as conn, conn.transaction():
+        await store.load_side(conn, "recon_gateway", day, gateway)
+        await store.load_side(conn, "recon_ledger", day, ledger)
+        return await match_and_store(conn, day)
+
+
+async def match_and_store(conn: asyncpg.Connection, day: date) -> ReconcileResult:
+    totals = await store.reconcile_day(conn, day)
+    rows = await store.upsert_discrepancies(conn, day, totals.findings)
+    fresh = [r for r in rows if r["fresh"]]
+    for r in fresh:
+        await append(conn, "settlement", "reconciliation.discrepancy", events_pb2.DiscrepancyFound(
+            discrepancy_id=r["discrepancy_id"], business_date=day.isoformat(), subject_kind=r["subject_kind"],
+            subject_id=r["subject_id"], trade_id=r["trade_id"], merchant_id=r["merchant_id"], kind=r["kind"],
+            reason=r["reason"]))
+    return ReconcileResult(totals, rows, len(fresh))
