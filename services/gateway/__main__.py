@@ -94,6 +94,7 @@ def spec() -> ServiceSpec:
         ],
         workers=[recovery_worker, expiry_worker, housekeeping_worker, notification_worker],
         extra=[rest],
+        public_services=["scanpay.gateway.v1.PartnerService"],
         idempotent_methods={
             "merchant": ["GetStore", "GetMerchant", "GetPartner", "VerifySignature", "LookupCredential"],
             "wallet": ["OpenAccount", "GetBalance", "CreateTransfers", "GetBatch", "ListEntries", "ListCards",

@@ -102,7 +102,7 @@ def _signing_base(code: QrCode) -> bytes:
     amount = "" if code.amount_fen is None else str(code.amount_fen)
     expires = "" if code.expires_at is None else str(code.expires_at)
     point = DYNAMIC if code.dynamic else STATIC
-    return "|".join([point, code.store_id, code.mcc, code.trade_id, amount, expires, CURRENCY_CNY]).encode()
+    return f"{point}|{code.store_id}|{code.mcc}|{code.trade_id}|{amount}|{expires}|{CURRENCY_CNY}".encode()
 
 
 def signature(code: QrCode, key: bytes) -> str:

@@ -181,6 +181,12 @@ async def trade_by_out_no(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: 
                                merchant_id, out_trade_no)
 
 
+async def trade_by_request_key(conn: asyncpg.Connection | asyncpg.Pool, consumer_id: str,
+                               request_key: str) -> Row | None:
+    return await conn.fetchrow("SELECT * FROM trades WHERE consumer_id = $1 AND request_key = $2",
+                               consumer_id, request_key)
+
+
 async def update_trade(conn: asyncpg.Connection, trade_id: str, **fields: Any) -> Row:
     """Set the named columns (names come from code, never from input) and bump updated_at."""
     names = list(fields)

@@ -19,7 +19,7 @@ from opentelemetry import trace
 
 from ..gen.scanpay.common.v1 import common_pb2
 from . import tracing
-from .auth import ACTOR_HEADER, REQUEST_ID_HEADER, TOKEN_HEADER, Actor, current_actor
+from .auth import ACTOR_HEADER, ANONYMOUS, REQUEST_ID_HEADER, TOKEN_HEADER, Actor, current_actor
 from .errors import ServiceError
 from .logging import get_logger, request_id_var
 from .metrics import RPC_LATENCY, RPC_REQUESTS
@@ -48,9 +48,11 @@ def error_detail(error: grpc.aio.AioRpcError) -> common_pb2.ErrorDetail | None:
 class ServerInterceptor(grpc.aio.ServerInterceptor):
     """Authentication, actor, tracing, logging, metrics and error mapping for every unary call."""
 
-    def __init__(self, service: str, internal_token: str) -> None:
+    def __init__(self, service: str, internal_token: str, public_services: Sequence[str] = ()) -> None:
         self.service = service
         self.token = f"Bearer {internal_token}"
+        # Services called from outside (the partner API): no internal token; their handlers authenticate.
+        self.public_prefixes = tuple(f"/{name}/" for name in public_services)
 
     async def intercept_service(
         self,
@@ -74,7 +76,9 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             )
         return handler
 
-    def _authenticate(self, metadata: dict[str, str], ctx: grpc.aio.ServicerContext) -> Actor | None:
+    def _authenticate(self, method: str, metadata: dict[str, str]) -> Actor | None:
+        if method.startswith(self.public_prefixes):
+            return ANONYMOUS
         supplied = metadata.get(TOKEN_HEADER, "")
         if not hmac.compare_digest(supplied.encode(), self.token.encode()):
             return None
@@ -86,7 +90,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             otel_context.attach(tracing.extract(metadata)),
             request_id_var.set(metadata.get(REQUEST_ID_HEADER)),
         ]
-        who = self._authenticate(metadata, ctx)
+        who = self._authenticate(method, metadata)
         if who is not None:
             tokens.append(current_actor.set(who))
         return who, tokens
@@ -160,10 +164,12 @@ Registrar = Callable[[grpc.aio.Server], None]
 class GrpcServer:
     """A grpc.aio server with health (per service name), reflection and the scanpay interceptor."""
 
-    def __init__(self, service: str, internal_token: str, service_names: Sequence[str]) -> None:
+    def __init__(
+        self, service: str, internal_token: str, service_names: Sequence[str], public_services: Sequence[str] = ()
+    ) -> None:
         self.service = service
         self.server = grpc.aio.server(
-            interceptors=[ServerInterceptor(service, internal_token)],
+            interceptors=[ServerInterceptor(service, internal_token, public_services)],
             options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
         )
         self.health = health.aio.HealthServicer()

@@ -70,6 +70,8 @@ class ServiceSpec:
     # Started after gRPC (the gateway's REST app); returns an async stop function.
     extra: list[Callable[[Runtime], Awaitable[Callable[[], Awaitable[None]]]]] = field(default_factory=list)
     idempotent_methods: dict[str, Sequence[str]] = field(default_factory=dict)
+    # gRPC services reachable from outside without the internal token (their handlers authenticate).
+    public_services: list[str] = field(default_factory=list)
 
 
 async def _ensure_streams(bus: Bus, producer: str) -> None:
@@ -93,7 +95,9 @@ async def serve(spec: ServiceSpec, settings: Settings, stop: asyncio.Event) -> N
         log.warning("nats_unreachable", url=settings.nats_url, note="events stay in the outbox until NATS is back")
     relay = OutboxRelay(pool, bus, spec.name)
     runtime = Runtime(settings, pool, bus, relay, idempotent_methods=spec.idempotent_methods)
-    server = GrpcServer(spec.name, settings.internal_token, [name for _, _, name in spec.grpc_services])
+    server = GrpcServer(
+        spec.name, settings.internal_token, [name for _, _, name in spec.grpc_services], spec.public_services
+    )
     for registrar, factory, _ in spec.grpc_services:
         server.add(registrar, factory(runtime))
     tasks = [

@@ -144,7 +144,12 @@ async def get_merchant(conn: asyncpg.Connection, merchant_id: str) -> Record | N
 async def update_merchant(
     conn: asyncpg.Connection, merchant_id: str, changes: dict[str, Any]
 ) -> Record | None:
-    return await _update(conn, "merchants", "merchant_id", merchant_id, changes)
+    row = await _update(conn, "merchants", "merchant_id", merchant_id, changes)
+    if row is not None and "mcc" in changes:
+        await conn.execute(
+            "UPDATE stores SET mcc = $2 WHERE merchant_id = $1 AND mcc <> $2", merchant_id, row["mcc"]
+        )
+    return row
 
 
 def account_columns(account: domain.BankAccount) -> dict[str, Any]:
@@ -167,6 +172,8 @@ async def change_merchant_status(
         ), history AS (
           INSERT INTO merchant_status_changes (merchant_id, from_status, to_status, reason, actor)
           VALUES ($1, $2, $3, $4, $5)
+        ), searchable AS (
+          UPDATE stores SET merchant_active = ($3 = 'ACTIVE') WHERE merchant_id = $1
         )
         SELECT * FROM changed
         """,
@@ -253,8 +260,9 @@ async def insert_store(conn: asyncpg.Connection, s: NewStore) -> Record:
     return await conn.fetchrow(
         """
         INSERT INTO stores (store_id, merchant_id, mall_id, name, address, city, lat, lng, hours, open_minutes,
-                            status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::int4multirange, 'ACTIVE')
+                            status, merchant_active, mcc)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::int4multirange, 'ACTIVE', m.status = 'ACTIVE', m.mcc
+        FROM merchants m WHERE m.merchant_id = $2
         RETURNING *
         """,
         s.store_id,
@@ -321,32 +329,43 @@ async def list_stores(
     )
 
 
+SEARCH_NEARBY_SQL = """
+WITH nearest AS (
+  SELECT s.store_id, d.distance_m
+  FROM stores s
+  CROSS JOIN LATERAL (
+    SELECT 2 * 6371008.8 * asin(least(1, sqrt(
+             power(sin(radians(s.location[1] - $1) / 2), 2)
+             + cos(radians($1)) * cos(radians(s.location[1]))
+               * power(sin(radians(s.location[0] - $2) / 2), 2)
+           ))) AS distance_m
+  ) d
+  WHERE s.status = 'ACTIVE' AND s.merchant_active
+    AND s.location <@ box(point($3, $4), point($5, $6))
+    AND s.open_minutes @> $7::int
+    AND ($8 = '' OR s.mcc = $8)
+    AND d.distance_m <= $9
+  ORDER BY d.distance_m, s.store_id
+  LIMIT $10
+)
+SELECT s.*, m.display_name AS merchant_display_name, n.distance_m
+FROM nearest n
+JOIN stores s USING (store_id)
+JOIN merchants m ON m.merchant_id = s.merchant_id
+ORDER BY n.distance_m, n.store_id
+"""
+
+
 async def search_nearby(
     conn: asyncpg.Connection, lat: float, lng: float, radius: int, mcc: str, limit: int, minute_of_week: int
 ) -> list[Record]:
-    """Bounding box on the GiST index of active stores, then the exact great-circle distance (haversine,
-    mean Earth radius as in domain.EARTH_RADIUS_M), open-at-minute and merchant filters, nearest first."""
+    """Candidates from an index-only scan of the searchable-stores GiST index (bounding box, open at the
+    minute, MCC), ranked by exact great-circle distance (haversine with the mean Earth radius of
+    domain.EARTH_RADIUS_M, on location[0] = lng, location[1] = lat); only the nearest `limit` rows are
+    then read from the tables."""
     box = domain.bounding_box(lat, lng, radius)
     return await conn.fetch(
-        """
-        SELECT s.*, m.display_name AS merchant_display_name, m.mcc, d.distance_m
-        FROM stores s
-        JOIN merchants m USING (merchant_id)
-        CROSS JOIN LATERAL (
-          SELECT 2 * 6371008.8 * asin(least(1, sqrt(
-                   power(sin(radians(s.lat - $1) / 2), 2)
-                   + cos(radians($1)) * cos(radians(s.lat)) * power(sin(radians(s.lng - $2) / 2), 2)
-                 ))) AS distance_m
-        ) d
-        WHERE s.status = 'ACTIVE'
-          AND s.location <@ box(point($3, $4), point($5, $6))
-          AND s.open_minutes @> $7::int
-          AND m.status = 'ACTIVE'
-          AND ($8 = '' OR m.mcc = $8)
-          AND d.distance_m <= $9
-        ORDER BY d.distance_m, s.store_id
-        LIMIT $10
-        """,
+        SEARCH_NEARBY_SQL,
         lat,
         lng,
         box.min_lng,

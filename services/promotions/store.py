@@ -132,8 +132,8 @@ async def outstanding_value(conn: asyncpg.Connection, campaign_id: str) -> int:
 async def mark_ended(conn: asyncpg.Connection, campaign_id: str, reason: str, returned_amount: int) -> datetime:
     return await conn.fetchval(
         """
-        UPDATE campaigns SET status = 'ENDED', ended_at = now(), end_reason = $2, returned_amount = $3,
-               return_posted_at = CASE WHEN $3 = 0 THEN now() END
+        UPDATE campaigns SET status = 'ENDED', ended_at = now(), end_reason = $2, returned_amount = $3::bigint,
+               return_posted_at = CASE WHEN $3::bigint = 0 THEN now() END
         WHERE id = $1 RETURNING ended_at
         """,
         campaign_id, reason, returned_amount,

@@ -157,8 +157,8 @@ class Ledger:
         """One all-or-nothing wallet batch per settlement batch; the wallet replays an identical retry."""
         transfers = []
         for leg in legs:
-            debit = await self.account(leg.debit, leg.owner or merchant_id, currency)
-            credit = await self.account(leg.credit, leg.owner or merchant_id, currency)
+            debit = await self.account(leg.debit, _owner(leg, leg.debit, merchant_id), currency)
+            credit = await self.account(leg.credit, _owner(leg, leg.credit, merchant_id), currency)
             transfers.append(wallet_pb2.TransferInput(
                 id=f"{batch_id}:{leg.name}", debit_account_id=debit, credit_account_id=credit,
                 amount=money(leg.amount, currency), code=LEG_CODES[leg.name.split(":")[0]], reference=batch_id,
@@ -184,6 +184,11 @@ class Ledger:
             token = reply.page.next_page_token
             if not token:
                 return
+
+
+def _owner(leg: domain.Leg, account: str, merchant_id: str) -> str:
+    """Mall legs name their mall; every other merchant-side account belongs to the batch's merchant."""
+    return leg.owner if account == domain.MALL_COMMISSION else merchant_id
 
 
 class Gateway:

@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -175,13 +175,13 @@ async def gateway_records(gateway: Gateway, day: date) -> list[domain.Record]:
     ]
 
 
-async def ledger_records(ledger: Ledger, day: date, merchant_ids: set[str], known_trades: set[str]
-                         ) -> list[domain.Record]:
-    """Credits to the day's merchants' receivables, one record per transfer, keyed by its reference (the
-    trade id). Settlement's own postings (reference stl_...) are not trades. Transfers of the slack around
-    the day count only for trades the gateway or clearing place on this day."""
+async def ledger_records(ledger: Ledger, window: tuple[datetime, datetime], merchant_ids: set[str],
+                         known_trades: set[str]) -> list[domain.Record]:
+    """Credits to the merchants' receivables posted in `window` (the business day), one record per transfer,
+    keyed by its reference (the trade id). Settlement's own postings (reference stl_...) are not trades.
+    Transfers of the slack around the window count only for trades the gateway or clearing place on the day."""
     receivables = {await ledger.account(domain.RECEIVABLE, m): m for m in sorted(merchant_ids)}
-    start, end = domain.day_bounds(day)
+    start, end = window
     out: list[domain.Record] = []
     async for t in ledger.export(start - LEDGER_SLACK, end + LEDGER_SLACK):
         merchant = receivables.get(t.credit_account_id)

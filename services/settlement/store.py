@@ -421,7 +421,7 @@ WITH g AS (
          sum(amount)::bigint AS amount, count(*) AS n
   FROM recon_ledger WHERE business_date = $1 GROUP BY subject_kind, subject_id
 ), c AS (
-  SELECT 'trade'::text AS subject_kind, trade_id AS subject_id, trade_id, min(merchant_id) AS merchant_id,
+  SELECT 'trade'::text COLLATE "C" AS subject_kind, trade_id AS subject_id, trade_id, min(merchant_id) AS merchant_id,
          sum(gross)::bigint AS amount, count(*) AS n
   FROM clearing_entries WHERE kind = 'trade' AND business_date = $1 GROUP BY trade_id
 ), joined AS (
@@ -454,9 +454,8 @@ WITH g AS (
 )
 SELECT (SELECT count(*) FROM g)::int AS gateway_count, (SELECT count(*) FROM l)::int AS ledger_count,
        (SELECT count(*) FROM c)::int AS clearing_count,
-       (SELECT count(*) FROM joined j WHERE NOT EXISTS (
-          SELECT 1 FROM findings f WHERE f.subject_kind = j.subject_kind AND f.subject_id = j.subject_id))::int
-         AS matched,
+       ((SELECT count(*) FROM joined)
+        - (SELECT count(*) FROM (SELECT DISTINCT subject_kind, subject_id FROM findings) flagged))::int AS matched,
        coalesce((SELECT jsonb_agg(jsonb_build_array(subject_kind, subject_id, trade_id, merchant_id, kind, reason,
                                                     gateway_amount, ledger_amount, clearing_amount)
                                   ORDER BY subject_kind, subject_id, kind) FROM findings), '[]')::text AS findings
@@ -481,7 +480,7 @@ async def upsert_discrepancies(conn: asyncpg.Connection, day: date, findings: Se
         """
         INSERT INTO discrepancies (discrepancy_id, business_date, subject_kind, subject_id, trade_id, merchant_id,
                                    kind, reason, gateway_amount, ledger_amount, clearing_amount)
-        SELECT 'dsc_' || md5($1::text || x.subject_kind || x.subject_id || x.kind), $1, x.*
+        SELECT 'dsc_' || md5(to_char($1::date, 'YYYYMMDD') || x.subject_kind || x.subject_id || x.kind), $1::date, x.*
         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
                     $9::bigint[], $10::bigint[]) AS x(subject_kind, subject_id, trade_id, merchant_id, kind, reason,
                                                       gateway_amount, ledger_amount, clearing_amount)

@@ -48,7 +48,11 @@ def pod_spec(obj: Manifest) -> dict[str, Any]:
 
 
 def pod_labels(obj: Manifest) -> dict[str, str]:
-    template = obj["spec"]["jobTemplate"]["spec"]["template"] if obj["kind"] == "CronJob" else obj["spec"]["template"]
+    template = (
+        obj["spec"]["jobTemplate"]["spec"]["template"]
+        if obj["kind"] == "CronJob"
+        else obj["spec"]["template"]
+    )
     return template.get("metadata", {}).get("labels", {})
 
 
@@ -215,7 +219,9 @@ def check_spread(objects: list[Manifest]) -> list[str]:
 def _anti_affinity_keys(pod: dict[str, Any]) -> set[str]:
     anti = pod.get("affinity", {}).get("podAntiAffinity", {})
     required = anti.get("requiredDuringSchedulingIgnoredDuringExecution", [])
-    preferred = [term["podAffinityTerm"] for term in anti.get("preferredDuringSchedulingIgnoredDuringExecution", [])]
+    preferred = [
+        term["podAffinityTerm"] for term in anti.get("preferredDuringSchedulingIgnoredDuringExecution", [])
+    ]
     return {term["topologyKey"] for term in [*required, *preferred]}
 
 
@@ -314,13 +320,19 @@ def pods(objects: list[Manifest]) -> list[Pod]:
         Pod(
             obj["metadata"]["name"],
             pod_labels(obj),
-            {port.get("name", str(port["containerPort"])): port["containerPort"]
-             for spec in pod_spec(obj).get("containers", []) for port in spec.get("ports", [])},
+            {
+                port.get("name", str(port["containerPort"])): port["containerPort"]
+                for spec in pod_spec(obj).get("containers", [])
+                for port in spec.get("ports", [])
+            },
         )
         for obj in workloads(objects)
     ]
     for cluster in of_kind(objects, "Cluster"):
-        labels = {**cluster["spec"].get("inheritedMetadata", {}).get("labels", {}), "cnpg.io/cluster": cluster["metadata"]["name"]}
+        labels = {
+            **cluster["spec"].get("inheritedMetadata", {}).get("labels", {}),
+            "cnpg.io/cluster": cluster["metadata"]["name"],
+        }
         found.append(Pod(cluster["metadata"]["name"], labels, dict(CNPG_INSTANCE_PORTS)))
     return found
 
@@ -344,8 +356,10 @@ def _allowed(policies: list[Manifest], subject: Pod, peer: Pod, port: int, direc
     """Whether `subject`'s policies let it talk to `peer` (Egress) or hear from it (Ingress) on `port`."""
     target = peer if direction == "Egress" else subject
     governing = [
-        policy for policy in policies
-        if direction in policy_types(policy) and selector_matches(policy["spec"].get("podSelector"), subject.labels)
+        policy
+        for policy in policies
+        if direction in policy_types(policy)
+        and selector_matches(policy["spec"].get("podSelector"), subject.labels)
     ]
     if not governing:
         return True
@@ -368,7 +382,9 @@ def _rule_admits(peers: list[dict[str, Any]] | None, pod: Pod) -> bool:
     if not peers:
         return True
     return any(
-        "namespaceSelector" not in peer and "ipBlock" not in peer and selector_matches(peer.get("podSelector"), pod.labels)
+        "namespaceSelector" not in peer
+        and "ipBlock" not in peer
+        and selector_matches(peer.get("podSelector"), pod.labels)
         for peer in peers
     )
 
@@ -402,14 +418,18 @@ def check_external_ingress(objects: list[Manifest], public: dict[str, set[int]])
     everything = pods(objects)
     violations = []
     for policy in of_kind(objects, "NetworkPolicy"):
-        selected = [pod for pod in everything if selector_matches(policy["spec"].get("podSelector"), pod.labels)]
+        selected = [
+            pod for pod in everything if selector_matches(policy["spec"].get("podSelector"), pod.labels)
+        ]
         for rule in policy["spec"].get("ingress", []):
             if not _admits_outside(rule.get("from")) or _from_operator(rule.get("from")):
                 continue
             for pod in selected:
                 exposed = _exposed_ports(rule.get("ports"), pod) - {pod.ports.get("metrics")}
                 if not exposed <= public.get(pod.name, set()):
-                    violations.append(f"{ref(policy)}: {pod.name} ports {sorted(exposed)} reachable from outside")
+                    violations.append(
+                        f"{ref(policy)}: {pod.name} ports {sorted(exposed)} reachable from outside"
+                    )
     return violations
 
 
@@ -419,7 +439,9 @@ def _admits_outside(peers: list[dict[str, Any]] | None) -> bool:
 
 def _from_operator(peers: list[dict[str, Any]] | None) -> bool:
     operator = {"kubernetes.io/metadata.name": "cnpg-system"}
-    return bool(peers) and all(peer.get("namespaceSelector", {}).get("matchLabels") == operator for peer in peers)
+    return bool(peers) and all(
+        peer.get("namespaceSelector", {}).get("matchLabels") == operator for peer in peers
+    )
 
 
 def _exposed_ports(ports: list[dict[str, Any]] | None, pod: Pod) -> set[int]:
@@ -437,7 +459,10 @@ def check_connection_budget(objects: list[Manifest]) -> list[str]:
     for cluster in of_kind(objects, "Cluster"):
         limit = int(cluster["spec"].get("postgresql", {}).get("parameters", {}).get("max_connections", 100))
         available = int((limit - POSTGRES_RESERVED_CONNECTIONS) * POSTGRES_CONNECTION_HEADROOM)
-        needed = sum(_max_pods(objects, deployment) * _pool_size(objects, deployment) for deployment in _postgres_clients(objects))
+        needed = sum(
+            _max_pods(objects, deployment) * _pool_size(objects, deployment)
+            for deployment in _postgres_clients(objects)
+        )
         if needed > available:
             violations.append(
                 f"{ref(cluster)}: services may open {needed} connections; max_connections {limit} leaves {available}"
@@ -446,7 +471,9 @@ def check_connection_budget(objects: list[Manifest]) -> list[str]:
 
 
 def _postgres_clients(objects: list[Manifest]) -> Iterator[Manifest]:
-    return (d for d in of_kind(objects, "Deployment") if pod_labels(d).get("scanpay.io/postgres-client") == "true")
+    return (
+        d for d in of_kind(objects, "Deployment") if pod_labels(d).get("scanpay.io/postgres-client") == "true"
+    )
 
 
 def _max_pods(objects: list[Manifest], deployment: Manifest) -> int:
@@ -457,14 +484,20 @@ def _max_pods(objects: list[Manifest], deployment: Manifest) -> int:
 
 
 def _pool_size(objects: list[Manifest], deployment: Manifest) -> int:
-    pools = [int(environment(objects, spec).get("SCANPAY_DB_POOL_MAX", DEFAULT_DB_POOL_MAX))
-             for spec in pod_spec(deployment)["containers"]]
+    pools = [
+        int(environment(objects, spec).get("SCANPAY_DB_POOL_MAX", DEFAULT_DB_POOL_MAX))
+        for spec in pod_spec(deployment)["containers"]
+    ]
     return sum(pools)
 
 
 def check_stream_replicas(objects: list[Manifest]) -> list[str]:
     """Streams ask for no more copies (SCANPAY_NATS_STREAM_REPLICAS) than there are NATS nodes."""
-    nodes = sum(int(s["spec"].get("replicas", 1)) for s in of_kind(objects, "StatefulSet") if s["metadata"]["name"] == "nats")
+    nodes = sum(
+        int(s["spec"].get("replicas", 1))
+        for s in of_kind(objects, "StatefulSet")
+        if s["metadata"]["name"] == "nats"
+    )
     return [
         f"{c.where}: SCANPAY_NATS_STREAM_REPLICAS={replicas} but NATS runs {nodes} nodes"
         for c in containers(objects, ("Deployment",))

@@ -36,10 +36,14 @@ def render(directory: Path) -> list[Manifest]:
     env = {**os.environ, "KUBECONFIG": os.devnull}
     result = subprocess.run(
         [str(kubectl()), "kustomize", str(directory)],
-        capture_output=True, text=True, timeout=60, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
     )
     if result.returncode != 0:
-        raise RenderError(f"kubectl kustomize {directory.relative_to(REPO)} failed:\n{result.stderr}")
+        raise RenderError(f"kubectl kustomize {directory} failed:\n{result.stderr}")
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 

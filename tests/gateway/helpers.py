@@ -62,7 +62,8 @@ class Admin:
         c = await self.promotions.CreateCampaign(promotions_pb2.CreateCampaignRequest(
             request_id=secrets.token_hex(8), name="Spring red envelopes", budget=_money(value * count), count=count,
             split=promotions_pb2.SPLIT_MODE_FIXED, per_consumer_limit=5,
-            targeting=promotions_pb2.Targeting(kind=promotions_pb2.TARGET_KIND_EVERYONE)), metadata=ADMIN)
+            targeting=promotions_pb2.Targeting(kind=promotions_pb2.TARGET_KIND_EVERYONE),
+            ends_at=_timestamp(time.time() + 7 * 86400)), metadata=ADMIN)
         return c.campaign.id
 
     async def balance(self, kind: int, owner_id: str) -> int:
@@ -77,6 +78,14 @@ class Admin:
     async def coupon_status(self, coupon_id: str) -> str:
         c = await self.promotions.GetCoupon(promotions_pb2.GetCouponRequest(coupon_id=coupon_id), metadata=ADMIN)
         return promotions_pb2.CouponStatus.Name(c.coupon.status)
+
+
+def _timestamp(seconds: float) -> Any:
+    from google.protobuf import timestamp_pb2
+
+    out = timestamp_pb2.Timestamp()
+    out.FromSeconds(int(seconds))
+    return out
 
 
 def _money(amount: int) -> Any:

@@ -129,13 +129,13 @@ def test_payment_code_check_digits() -> None:
 
 
 def test_tokens_and_signatures() -> None:
-    token = security.issue_access_token("s", "csm_1", "ses_1")
-    assert security.read_access_token("s", token).consumer_id == "csm_1"
+    token = security.issue_access_token("s" * 32, "csm_1", "ses_1")
+    assert security.read_access_token("s" * 32, token).consumer_id == "csm_1"
     with pytest.raises(Unauthenticated):
-        security.read_access_token("other", token)
-    old = security.issue_access_token("s", "csm_1", "ses_1", now=time.time() - 3600)
+        security.read_access_token("o" * 32, token)
+    old = security.issue_access_token("s" * 32, "csm_1", "ses_1", now=time.time() - 3600)
     with pytest.raises(Unauthenticated) as err:
-        security.read_access_token("s", old)
+        security.read_access_token("s" * 32, old)
     assert err.value.reason == "TOKEN_EXPIRED"
     with pytest.raises(Unauthenticated):
         security.check_timestamp(str(int(time.time()) - 301), time.time())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -20,6 +21,24 @@ from services.kit.grpc import make_channel
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = "scanpay.test.v1.Probe"
+
+
+@pytest.fixture(scope="module")
+def probe_db(pg_server: str) -> Iterator[str]:
+    """A database of its own: the stack's merchant relay must not publish the probe's outbox."""
+    name = f"scanpay_probe_{secrets.token_hex(4)}"
+    dsn = asyncio.run(localstack.create_database(pg_server, name))
+    asyncio.run(localstack.prepare_service(dsn, "merchant"))
+    yield dsn
+    asyncio.run(_drop(pg_server, name))
+
+
+async def _drop(admin_dsn: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
 
 
 def _probe_env(database: str, nats_url: str, port: int, **extra: str) -> dict[str, str]:
@@ -70,11 +89,9 @@ async def test_calls_without_the_internal_token_are_refused(stack: localstack.Se
 
 
 async def test_sigterm_drains_an_in_flight_call(
-    database: str, nats_url: str, prepare: Callable[[str], Awaitable[None]]
-) -> None:
-    await prepare("merchant")
+    probe_db: str, nats_url: str) -> None:
     port = localstack.free_port()
-    proc = _start_probe(_probe_env(database, nats_url, port))
+    proc = _start_probe(_probe_env(probe_db, nats_url, port))
     try:
         await _wait_serving(port, proc)
         channel = make_channel(f"127.0.0.1:{port}", "dev-internal-token", PROBE)
@@ -88,6 +105,34 @@ async def test_sigterm_drains_an_in_flight_call(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+async def test_client_deadline_is_enforced(
+    probe_db: str, nats_url: str) -> None:
+    port = localstack.free_port()
+    proc = _start_probe(_probe_env(probe_db, nats_url, port))
+    try:
+        await _wait_serving(port, proc)
+        channel = make_channel(f"127.0.0.1:{port}", "dev-internal-token", PROBE, deadline=0.3)
+        stub = channel.unary_unary(f"/{PROBE}/Sleep", request_serializer=wrappers_pb2.DoubleValue.SerializeToString,
+                                   response_deserializer=wrappers_pb2.StringValue.FromString)
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub(wrappers_pb2.DoubleValue(value=2.0))
+        assert failure.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        await channel.close()
+    finally:
+        proc.kill()
+
+
+async def test_every_service_exposes_prometheus_metrics(stack: localstack.ServiceProcesses) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        for service in SERVICES:
+            async with http.get(f"http://127.0.0.1:{stack.metrics_ports[service]}/metrics") as resp:
+                assert resp.status == 200, service
+                body = await resp.text()
+            assert "scanpay_outbox_lag_events" in body and "scanpay_rpc_duration_seconds" in body, service
 
 
 def _run_service(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -114,13 +159,11 @@ def test_wrong_dsn_is_one_clear_line(nats_url: str) -> None:
 
 
 async def test_outbox_waits_for_nats_that_is_down_at_start(
-    database: str, prepare: Callable[[str], Awaitable[None]], tmp_path: Path
-) -> None:
+    probe_db: str, tmp_path: Path) -> None:
     import nats
 
-    await prepare("merchant")
     nats_port, port = localstack.free_port(), localstack.free_port()
-    proc = _start_probe(_probe_env(database, f"nats://127.0.0.1:{nats_port}", port))
+    proc = _start_probe(_probe_env(probe_db, f"nats://127.0.0.1:{nats_port}", port))
     server = localstack.EmbeddedNats(tmp_path / "nats", port=nats_port)
     try:
         await _wait_serving(port, proc)

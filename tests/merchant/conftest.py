@@ -88,7 +88,9 @@ async def row_counts(db: asyncpg.Pool) -> dict[str, int]:
 def refused(db: asyncpg.Pool) -> Callable[..., Awaitable[grpc.aio.AioRpcError]]:
     """Awaits a call that must fail with `code` naming `field`, and checks that no row was written."""
 
-    async def check(call: Awaitable[Any], code: grpc.StatusCode, field: str | None = None) -> grpc.aio.AioRpcError:
+    async def check(
+        call: Awaitable[Any], code: grpc.StatusCode, field: str | None = None
+    ) -> grpc.aio.AioRpcError:
         before = await row_counts(db)
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await call
@@ -109,22 +111,36 @@ def licence() -> str:
 
 
 async def new_partner(client: Client, name: str = "Review Site") -> pb.Partner:
-    return await client.CreatePartner(pb.CreatePartnerRequest(name=name, webhook_url="https://partner.example/hook"))
+    return await client.CreatePartner(
+        pb.CreatePartnerRequest(name=name, webhook_url="https://partner.example/hook")
+    )
 
 
 async def new_mall(client: Client, commission_bps: int = 500, city: str = "Shanghai") -> pb.Mall:
     return await client.CreateMall(
-        pb.CreateMallRequest(name="Grand Gateway", operator_name="HKL", city=city, commission_bps=commission_bps)
+        pb.CreateMallRequest(
+            name="Grand Gateway", operator_name="HKL", city=city, commission_bps=commission_bps
+        )
     )
 
 
 async def new_merchant(
-    client: Client, *, actor: str = "admin", partner_id: str = "", mcc: str = "5812", active: bool = False, **kw: Any
+    client: Client,
+    *,
+    actor: str = "admin",
+    partner_id: str = "",
+    mcc: str = "5812",
+    active: bool = False,
+    **kw: Any,
 ) -> pb.Merchant:
     merchant = await client.CreateMerchant(
         pb.CreateMerchantRequest(
-            legal_name="Shanghai Noodle Co., Ltd.", display_name="Noodle House", licence_id=licence(), mcc=mcc,
-            partner_id=partner_id, **kw,
+            legal_name="Shanghai Noodle Co., Ltd.",
+            display_name="Noodle House",
+            licence_id=licence(),
+            mcc=mcc,
+            partner_id=partner_id,
+            **kw,
         ),
         actor=actor,
     )

@@ -46,15 +46,22 @@ def test_minute_of_week_uses_shanghai_time() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.floats(-89.9, 89.9), st.floats(-180, 180), st.integers(1, domain.MAX_RADIUS_M),
-    st.floats(0, 1), st.floats(0, 2 * math.pi),
+    st.floats(-89.9, 89.9),
+    st.floats(-180, 180),
+    st.integers(1, domain.MAX_RADIUS_M),
+    st.floats(0, 1),
+    st.floats(0, 2 * math.pi),
 )
-def test_bounding_box_contains_every_point_within_the_radius(lat: float, lng: float, radius: int, frac: float, bearing: float) -> None:
+def test_bounding_box_contains_every_point_within_the_radius(
+    lat: float, lng: float, radius: int, frac: float, bearing: float
+) -> None:
     # A point at distance frac * radius along `bearing` (spherical destination formula).
     d = frac * radius / domain.EARTH_RADIUS_M
     p1, l1 = math.radians(lat), math.radians(lng)
     p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(bearing))
-    l2 = l1 + math.atan2(math.sin(bearing) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2))
+    l2 = l1 + math.atan2(
+        math.sin(bearing) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
+    )
     plat, plng = math.degrees(p2), (math.degrees(l2) + 540) % 360 - 180
     assert domain.haversine_m(lat, lng, plat, plng) == pytest.approx(frac * radius, abs=1e-3)
     box = domain.bounding_box(lat, lng, radius)
@@ -64,8 +71,15 @@ def test_bounding_box_contains_every_point_within_the_radius(lat: float, lng: fl
 
 @pytest.mark.parametrize(
     ("mcc", "category", "bps"),
-    [("5812", "catering_entertainment", 125), ("7995", "catering_entertainment", 125), ("5411", "essential", 38),
-     ("8062", "essential", 38), ("8398", "public_welfare", 0), ("5999", "general", 60), ("0742", "general", 60)],
+    [
+        ("5812", "catering_entertainment", 125),
+        ("7995", "catering_entertainment", 125),
+        ("5411", "essential", 38),
+        ("8062", "essential", 38),
+        ("8398", "public_welfare", 0),
+        ("5999", "general", 60),
+        ("0742", "general", 60),
+    ],
 )
 def test_default_fee_by_category(mcc: str, category: str, bps: int) -> None:
     assert (domain.fee_category(mcc).name, domain.fee_category(mcc).default_fee_bps) == (category, bps)

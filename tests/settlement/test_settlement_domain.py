@@ -4,7 +4,7 @@ pure three-way reconciliation."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import pytest
@@ -139,11 +139,11 @@ def test_legs_sweep_exactly_gross_minus_refunds_and_credit_first(fees: int, mall
 
 
 def test_business_day_is_shanghai_and_t_plus_one() -> None:
-    late_utc = datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)  # 00:30 on 2 March in Shanghai
+    late_utc = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)  # 00:30 on 2 March in Shanghai
     assert domain.business_date(late_utc) == date(2026, 3, 2)
     start, end = domain.day_bounds(date(2026, 3, 2))
-    assert start == datetime(2026, 3, 1, 16, 0, tzinfo=timezone.utc) and (end - start).days == 1
-    now = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+    assert start == datetime(2026, 3, 1, 16, 0, tzinfo=UTC) and (end - start).days == 1
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     assert domain.parse_closed_day("2026-03-01", now) == date(2026, 3, 1)
     for bad in ("2026-03-02", "2026-04-01", "yesterday", "2026-02-30", ""):
         with pytest.raises(InvalidArgument) as err:

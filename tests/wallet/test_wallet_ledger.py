@@ -9,9 +9,9 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from services.gen.scanpay.events.v1 import envelope_pb2
 from services.gen.scanpay.wallet.v1 import events_pb2
 from services.gen.scanpay.wallet.v1 import wallet_pb2 as pb
-from services.gen.scanpay.events.v1 import envelope_pb2
 from services.kit.grpc import error_detail
 from services.kit.ids import new_id
 
@@ -103,7 +103,7 @@ async def test_single_phase_transfer_moves_money_and_balances_sum_to_zero(wallet
 
 
 async def test_bad_transfers_are_refused_naming_the_field_and_move_nothing(wallet):
-    consumer, clearing = await funded_consumer(wallet, 500)
+    consumer, _clearing = await funded_consumer(wallet, 500)
     merchant = await open_account(wallet, pb.ACCOUNT_KIND_MERCHANT_RECEIVABLE)
     usd = await open_account(wallet, pb.ACCOUNT_KIND_CONSUMER_WALLET, currency="USD")
     ok = single(new_id("t"), consumer.id, merchant.id, 10)

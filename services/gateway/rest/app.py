@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import segno
 from aiohttp import web
 from jsonschema import Draft202012Validator
@@ -90,8 +91,9 @@ class RestApi:
             token = current_actor.set(principal.actor)
             try:
                 if route.idempotent:
+                    settled = self._settled_payment(principal) if route.handler == self.pay else None
                     return await guards.idempotent(self.pool, principal.scope, request, body,
-                                                   lambda: route.handler(request, principal, data))
+                                                   lambda: route.handler(request, principal, data), settled)
                 return await route.handler(request, principal, data)
             finally:
                 current_actor.reset(token)
@@ -118,7 +120,7 @@ class RestApi:
         try:
             async with self.pool.acquire(timeout=2) as conn:
                 await conn.fetchval("SELECT 1")
-        except Exception:
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return web.json_response({"status": "database unreachable"}, status=503)
         return web.json_response({"status": "ready"})
 
@@ -332,6 +334,15 @@ class RestApi:
         trade = await self.payments.scan_to_pay(who.actor.id, data["qr_payload"], amount,
                                                 request.headers["Idempotency-Key"], card_id)
         return web.json_response(trade_json(trade), status=201)
+
+    def _settled_payment(self, who: Principal) -> Callable[[str], Awaitable[web.Response | None]]:
+        async def settled(key: str) -> web.Response | None:
+            trade = await store.trade_by_request_key(self.pool, who.actor.id, key)
+            if trade is None or trade["status"] == domain.TradeStatus.WAIT_BUYER_PAY.value:
+                return None
+            return web.json_response(trade_json(trade), status=201)
+
+        return settled
 
     async def my_trade(self, request: web.Request, who: Principal, data: Any) -> web.Response:
         trade = await store.get_trade(self.pool, request.match_info["trade_id"])

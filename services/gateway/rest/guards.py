@@ -117,8 +117,13 @@ def request_hash(request: web.Request, body: bytes) -> str:
 
 
 async def idempotent(pool: object, principal_scope: str, request: web.Request, body: bytes,
-                     handler: Callable[[], Awaitable[web.Response]]) -> web.Response:
-    """Idempotency-Key: the first response is kept 24 h and replayed; another body -> 422; in flight -> 409."""
+                     handler: Callable[[], Awaitable[web.Response]],
+                     settled: Callable[[str], Awaitable[web.Response | None]] | None = None) -> web.Response:
+    """Idempotency-Key: the first response is kept 24 h and replayed; another body -> 422; in flight -> 409.
+
+    `settled(key)` answers for a key whose first request died mid-way (process crash) once the resource it
+    made has reached a final state, so the client gets the first outcome instead of a 409 until the lock ends.
+    """
     key = request.headers.get("Idempotency-Key", "")
     if not key:
         raise web.HTTPBadRequest(text="Idempotency-Key header is required on POST")
@@ -132,6 +137,12 @@ async def idempotent(pool: object, principal_scope: str, request: web.Request, b
         raise web.HTTPUnprocessableEntity(text="Idempotency-Key was used with another request body")
     if not row["claimed"]:
         if row["response_status"] is None:
+            finished = await settled(key) if settled is not None else None
+            if finished is not None:
+                async with pool.acquire() as conn:  # type: ignore[attr-defined]
+                    await store.finish_idempotency_key(conn, principal_scope, key, finished.status,
+                                                       bytes(finished.body))
+                return finished
             raise web.HTTPConflict(text="a request with this Idempotency-Key is still in progress")
         return web.Response(status=row["response_status"], body=bytes(row["response_body"]),
                             content_type="application/json", headers={"Idempotent-Replayed": "true"})

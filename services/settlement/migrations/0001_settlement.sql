@@ -22,10 +22,10 @@ CREATE TABLE merchants (
 CREATE TABLE clearing_entries (
   entry_id text PRIMARY KEY,
   kind text NOT NULL CHECK (kind IN ('trade', 'refund')),
-  trade_id text NOT NULL,
+  trade_id text COLLATE "C" NOT NULL,
   refund_id text NOT NULL DEFAULT '',
   event_id text NOT NULL,
-  merchant_id text NOT NULL,
+  merchant_id text COLLATE "C" NOT NULL,
   store_id text NOT NULL DEFAULT '',
   mall_id text NOT NULL DEFAULT '',
   currency text NOT NULL,
@@ -128,21 +128,22 @@ CREATE TABLE payouts (
 CREATE INDEX payouts_pending ON payouts (status) WHERE status = 'pending';
 
 -- What the gateway and the wallet said about one day, loaded before each reconciliation of that day.
+-- Ids use the "C" collation (bytewise): the day's sorts and joins over a million ids stay cheap.
 CREATE UNLOGGED TABLE recon_gateway (
   business_date date NOT NULL,
-  subject_kind text NOT NULL,
-  subject_id text NOT NULL,
-  trade_id text NOT NULL,
-  merchant_id text NOT NULL,
+  subject_kind text COLLATE "C" NOT NULL,
+  subject_id text COLLATE "C" NOT NULL,
+  trade_id text COLLATE "C" NOT NULL,
+  merchant_id text COLLATE "C" NOT NULL,
   amount bigint NOT NULL
 );
 CREATE INDEX recon_gateway_day ON recon_gateway (business_date);
 CREATE UNLOGGED TABLE recon_ledger (
   business_date date NOT NULL,
-  subject_kind text NOT NULL,
-  subject_id text NOT NULL,
-  trade_id text NOT NULL,
-  merchant_id text NOT NULL,
+  subject_kind text COLLATE "C" NOT NULL,
+  subject_id text COLLATE "C" NOT NULL,
+  trade_id text COLLATE "C" NOT NULL,
+  merchant_id text COLLATE "C" NOT NULL,
   amount bigint NOT NULL
 );
 CREATE INDEX recon_ledger_day ON recon_ledger (business_date);
