@@ -460,7 +460,7 @@ async def main_async(args: argparse.Namespace) -> None:
         await conn.close()
         if pg is not None:
             pg.stop()
-            shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def main() -> None:
