@@ -23,7 +23,6 @@ COPY pyproject.toml README.md ./
 COPY services ./services
 RUN /opt/scanpay/bin/pip wheel --no-deps --wheel-dir /wheels . \
  && /opt/scanpay/bin/pip install --only-binary=:all: /wheels/*.whl \
- && /opt/scanpay/bin/python -m compileall -q /opt/scanpay/lib \
  && /opt/scanpay/bin/pip uninstall --yes pip
 
 # ---- runtime: the venv, a non-root user, nothing to build with ----------------------------------------
@@ -39,7 +38,7 @@ RUN python -m pip uninstall --yes --disable-pip-version-check pip setuptools whe
  && groupadd --system --gid 10001 scanpay \
  && useradd --system --uid 10001 --gid scanpay --no-create-home --home-dir /tmp --shell /usr/sbin/nologin scanpay
 COPY --from=build /opt/scanpay /opt/scanpay
-# Read-only root filesystem friendly: bytecode is precompiled, HOME and temp files live in /tmp (an emptyDir).
+# Read-only root filesystem friendly: pip compiled the bytecode at install; HOME and temp files live in /tmp.
 ENV PATH=/opt/scanpay/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

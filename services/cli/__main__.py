@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from ..kit.config import ConfigError
-from . import dev
+from . import admin, dev
 
 # Each module adds its subcommands with register(subparsers); later issues append theirs here.
-COMMAND_MODULES = [dev]
+COMMAND_MODULES = [dev, admin]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,9 +13,11 @@ from ..gen.scanpay.gateway.v1 import gateway_pb2_grpc
 from ..kit.logging import get_logger
 from ..kit.service import Runtime, ServiceSpec, main
 from . import domain, store
+from .admin import AdminApi, AdminTokens
 from .api import InternalApi, PartnerApi
 from .notify import Notifier
 from .rest.app import start_rest
+from .rest.discovery import discovery_for
 from .saga import Payments
 from .security import Keys
 
@@ -83,6 +85,16 @@ async def rest(runtime: Runtime) -> Callable[[], Awaitable[None]]:
     return await start_rest(runtime, payments(runtime), Keys.from_env(), rate_limits())
 
 
+async def discovery_worker(runtime: Runtime) -> None:
+    """Drops the discovery caches on merchant.* and promotions.campaign.* events."""
+    await discovery_for(runtime, payments(runtime)).listen(runtime)
+
+
+def admin_api(runtime: Runtime) -> AdminApi:
+    return AdminApi(runtime, payments(runtime), AdminTokens.from_env(),
+                    discovery_for(runtime, payments(runtime)).campaigns_changed)
+
+
 def spec() -> ServiceSpec:
     return ServiceSpec(
         name="gateway",
@@ -91,8 +103,9 @@ def spec() -> ServiceSpec:
              "scanpay.gateway.v1.PartnerService"),
             (gateway_pb2_grpc.add_GatewayInternalServiceServicer_to_server, InternalApi,
              "scanpay.gateway.v1.GatewayInternalService"),
+            (gateway_pb2_grpc.add_AdminServiceServicer_to_server, admin_api, "scanpay.gateway.v1.AdminService"),
         ],
-        workers=[recovery_worker, expiry_worker, housekeeping_worker, notification_worker],
+        workers=[recovery_worker, expiry_worker, housekeeping_worker, notification_worker, discovery_worker],
         extra=[rest],
         public_services=["scanpay.gateway.v1.PartnerService"],
         idempotent_methods={

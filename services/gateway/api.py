@@ -16,6 +16,7 @@ from ..kit.errors import InvalidArgument, NotFound, PermissionDenied
 from ..kit.service import Runtime
 from . import domain, store
 from .clients import money
+from .partner_onboarding import PartnerOnboarding
 from .rest.guards import authorised_merchant, verify_signature
 from .saga import WAYS, Payments
 
@@ -63,7 +64,7 @@ def _page(page: common_pb2.PageRequest) -> tuple[int, str]:
     return size, page.page_token
 
 
-class PartnerApi(gateway_pb2_grpc.PartnerServiceServicer):
+class PartnerApi(PartnerOnboarding, gateway_pb2_grpc.PartnerServiceServicer):
     def __init__(self, runtime: Runtime, payments: Payments) -> None:
         self.runtime = runtime
         self.pool = runtime.pool

@@ -170,7 +170,13 @@ class GrpcServer:
         self.service = service
         self.server = grpc.aio.server(
             interceptors=[ServerInterceptor(service, internal_token, public_services)],
-            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+                # Clients reconnect every few minutes, so replicas added by the autoscaler get their share.
+                ("grpc.max_connection_age_ms", 300_000),
+                ("grpc.max_connection_age_grace_ms", 30_000),
+            ],
         )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -239,7 +245,8 @@ def _service_config(service_name: str, idempotent_methods: Iterable[str], deadli
     names = [{"service": service_name, "method": m} for m in idempotent_methods]
     if names:
         method_configs.insert(0, {"name": names, "timeout": f"{deadline}s", "retryPolicy": retry})
-    return json.dumps({"methodConfig": method_configs})
+    # round_robin over every address the name resolves to, so replicas behind a headless Service share load.
+    return json.dumps({"methodConfig": method_configs, "loadBalancingConfig": [{"round_robin": {}}]})
 
 
 def make_channel(

@@ -59,6 +59,9 @@ def require_money(value: common_pb2.Money, present: bool, field: str) -> tuple[i
 class Coupons:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        # Campaigns seen EXHAUSTED or ENDED: for grabs both are final, so the rush of attempts after the
+        # last envelope costs one read (the replay check) instead of a transaction.
+        self._closed: dict[str, GrabOutcome] = {}
 
     # --- grab -----------------------------------------------------------------------------------------
 
@@ -66,6 +69,22 @@ class Coupons:
         require_id(campaign_id, "campaign_id")
         require_id(consumer_id, "consumer_id")
         require_id(request_id, "request_id")
+        closed = self._closed.get(campaign_id)
+        if closed is not None:
+            return await self._closed_answer(campaign_id, consumer_id, request_id, closed)
+        result = await self._grab(campaign_id, consumer_id, request_id)
+        if result.outcome in (GrabOutcome.EXHAUSTED, GrabOutcome.ENDED):
+            self._closed[campaign_id] = result.outcome
+        return result
+
+    async def _closed_answer(
+        self, campaign_id: str, consumer_id: str, request_id: str, outcome: GrabOutcome
+    ) -> GrabResult:
+        async with self.pool.acquire() as conn:
+            replay = await store.grabbed_coupon(conn, campaign_id, consumer_id, request_id)
+        return GrabResult(GrabOutcome.GRANTED, replay) if replay is not None else GrabResult(outcome)
+
+    async def _grab(self, campaign_id: str, consumer_id: str, request_id: str) -> GrabResult:
         for _ in range(LOCKED_RETRIES):
             try:
                 return await self._grab_once(campaign_id, consumer_id, request_id)
@@ -76,7 +95,8 @@ class Coupons:
                 async with self.pool.acquire() as conn:
                     if not await store.has_available_envelope(conn, campaign_id):
                         await self.mark_exhausted(conn, campaign_id)
-                        return GrabResult(GrabOutcome.EXHAUSTED)
+                        return await self._closed_answer(campaign_id, consumer_id, request_id,
+                                                         GrabOutcome.EXHAUSTED)
                 await asyncio.sleep(LOCKED_BACKOFF_SECONDS)
         return GrabResult(GrabOutcome.EXHAUSTED)
 

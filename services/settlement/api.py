@@ -106,9 +106,9 @@ class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.pool = runtime.pool
-        self.directory = Directory(runtime)
-        self.ledger = Ledger(runtime)
-        self.gateway = Gateway(runtime)
+        self.directory = Directory(runtime.channel("merchant"))
+        self.ledger = Ledger(runtime.channel("wallet"))
+        self.gateway = Gateway(runtime.channel("gateway"))
         self.settler = runs.Settler(self.pool, self.ledger, self.directory)
 
     async def RunSettlement(self, request: pb.RunSettlementRequest, context: Any) -> pb.RunSettlementResponse:

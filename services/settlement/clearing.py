@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -37,8 +38,8 @@ def _moment(ts: Timestamp, envelope: envelope_pb2.Envelope) -> datetime:
 
 
 class Clearing:
-    def __init__(self, runtime: Runtime, directory: Directory | None = None) -> None:
-        self.directory = directory or Directory(runtime)
+    def __init__(self, runtime: Runtime) -> None:
+        self.directory = Directory(runtime.channel("merchant"))
 
     async def _rates(self, conn: asyncpg.Connection, merchant_id: str, mall_id: str) -> domain.Rates:
         try:
@@ -120,14 +121,16 @@ class Clearing:
         })
 
 
-def consumers(clearing_for: type[Clearing] = Clearing) -> list:
+def consumers() -> list[Callable[[Runtime], InboxConsumer]]:
     """InboxConsumer factories for the ServiceSpec, sharing one Clearing (one rates cache) per runtime."""
     shared: dict[int, Clearing] = {}
 
     def clearing(runtime: Runtime) -> Clearing:
-        return shared.setdefault(id(runtime), clearing_for(runtime))
+        if id(runtime) not in shared:
+            shared[id(runtime)] = Clearing(runtime)
+        return shared[id(runtime)]
 
-    def make(name: str, subject: str, handler: str):  # type: ignore[no-untyped-def]
+    def make(name: str, subject: str, handler: str) -> Callable[[Runtime], InboxConsumer]:
         def factory(runtime: Runtime) -> InboxConsumer:
             return InboxConsumer(runtime.pool, runtime.bus, name, STREAM, subject,
                                  getattr(clearing(runtime), handler))

@@ -18,7 +18,6 @@ from ..gen.scanpay.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ..gen.scanpay.merchant.v1 import merchant_pb2, merchant_pb2_grpc
 from ..gen.scanpay.wallet.v1 import wallet_pb2, wallet_pb2_grpc
 from ..kit.errors import NotFound, Unavailable
-from ..kit.service import Runtime
 from . import domain
 
 SERVICE_ACTOR = (("x-scanpay-actor", "service:settlement"),)
@@ -55,8 +54,8 @@ class MerchantRate:
 class Directory:
     """Fee and commission rates from the merchant service (GetRates), cached for RATES_TTL_SECONDS."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.stub = merchant_pb2_grpc.MerchantServiceStub(runtime.channel("merchant"))
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.stub = merchant_pb2_grpc.MerchantServiceStub(channel)
         self.merchants: TtlCache[str, MerchantRate] = TtlCache(RATES_TTL_SECONDS)
         self.malls: TtlCache[str, int] = TtlCache(RATES_TTL_SECONDS)
 
@@ -136,8 +135,8 @@ def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
 class Ledger:
     """The wallet: account ids (cached for ever, they never change), batch postings and the ledger export."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.stub = wallet_pb2_grpc.WalletServiceStub(runtime.channel("wallet"))
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.stub = wallet_pb2_grpc.WalletServiceStub(channel)
         self.accounts: dict[tuple[str, str], str] = {}
         self.owners: dict[str, tuple[str, str]] = {}
 
@@ -194,8 +193,8 @@ def _owner(leg: domain.Leg, account: str, merchant_id: str) -> str:
 class Gateway:
     """The gateway's internal reconciliation read."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.stub = gateway_pb2_grpc.GatewayInternalServiceStub(runtime.channel("gateway"))
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.stub = gateway_pb2_grpc.GatewayInternalServiceStub(channel)
 
     async def trades_for_day(self, day: str) -> AsyncIterator[gateway_pb2.TradeRecord]:
         token = ""

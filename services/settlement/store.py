@@ -412,28 +412,39 @@ class ReconTotals:
 
 
 RECONCILE_SQL = """
-WITH g AS (
-  SELECT subject_kind, subject_id, min(trade_id) AS trade_id, min(merchant_id) AS merchant_id,
-         sum(amount)::bigint AS amount, count(*) AS n
-  FROM recon_gateway WHERE business_date = $1 GROUP BY subject_kind, subject_id
-), l AS (
-  SELECT subject_kind, subject_id, min(trade_id) AS trade_id, min(merchant_id) AS merchant_id,
-         sum(amount)::bigint AS amount, count(*) AS n
-  FROM recon_ledger WHERE business_date = $1 GROUP BY subject_kind, subject_id
-), c AS (
-  SELECT 'trade'::text COLLATE "C" AS subject_kind, trade_id AS subject_id, trade_id, min(merchant_id) AS merchant_id,
-         sum(gross)::bigint AS amount, count(*) AS n
-  FROM clearing_entries WHERE kind = 'trade' AND business_date = $1 GROUP BY trade_id
+WITH sides AS (
+  SELECT 'gateway' AS side, subject_kind, subject_id, trade_id, merchant_id, amount
+  FROM recon_gateway WHERE business_date = $1
+  UNION ALL
+  SELECT 'ledger', subject_kind, subject_id, trade_id, merchant_id, amount FROM recon_ledger WHERE business_date = $1
+  UNION ALL
+  SELECT 'clearing', 'trade' COLLATE "C", trade_id, trade_id, merchant_id, gross
+  FROM clearing_entries WHERE kind = 'trade' AND business_date = $1
 ), joined AS (
-  SELECT coalesce(g.subject_kind, l.subject_kind, c.subject_kind) AS subject_kind,
-         coalesce(g.subject_id, l.subject_id, c.subject_id) AS subject_id,
-         coalesce(nullif(g.trade_id, ''), nullif(l.trade_id, ''), c.trade_id, '') AS trade_id,
-         coalesce(nullif(g.merchant_id, ''), nullif(l.merchant_id, ''), c.merchant_id, '') AS merchant_id,
-         g.amount AS gateway_amount, l.amount AS ledger_amount, c.amount AS clearing_amount,
-         coalesce(c.n, 0) AS clearing_n
-  FROM g FULL JOIN l USING (subject_kind, subject_id) FULL JOIN c USING (subject_kind, subject_id)
+  -- One hash aggregate over the three sides instead of full joins: a row per subject with each side's amount.
+  SELECT subject_kind, subject_id,
+         coalesce(min(nullif(trade_id, '')) FILTER (WHERE side = 'gateway'),
+                  min(nullif(trade_id, '')) FILTER (WHERE side = 'ledger'),
+                  min(trade_id) FILTER (WHERE side = 'clearing'), '') AS trade_id,
+         coalesce(min(nullif(merchant_id, '')) FILTER (WHERE side = 'gateway'),
+                  min(nullif(merchant_id, '')) FILTER (WHERE side = 'ledger'),
+                  min(merchant_id) FILTER (WHERE side = 'clearing'), '') AS merchant_id,
+         sum(amount) FILTER (WHERE side = 'gateway')::bigint AS gateway_amount,
+         sum(amount) FILTER (WHERE side = 'ledger')::bigint AS ledger_amount,
+         sum(amount) FILTER (WHERE side = 'clearing')::bigint AS clearing_amount,
+         count(*) FILTER (WHERE side = 'clearing') AS clearing_n
+  FROM sides GROUP BY subject_kind, subject_id
+), flagged AS (
+  SELECT * FROM joined
+  WHERE gateway_amount IS NULL OR ledger_amount IS NULL OR clearing_amount IS NULL OR clearing_n > 1
+     OR gateway_amount <> ledger_amount OR ledger_amount <> clearing_amount
 ), findings AS (
-  SELECT j.*, f.kind, f.reason FROM joined j
+  SELECT j.*, k.kind, CASE
+      WHEN k.side <> '' THEN j.subject_kind || ' ' || j.subject_id || ' not in ' || k.side || ': ' || d.described
+      WHEN k.kind = 'DUPLICATE_CLEARING' THEN j.clearing_n || ' clearing entries for ' || j.subject_kind || ' '
+                                              || j.subject_id
+      ELSE 'amounts differ: ' || d.described END AS reason
+  FROM flagged j
   CROSS JOIN LATERAL (
     SELECT 'MISSING_IN_GATEWAY' AS kind, 'gateway' AS side WHERE j.gateway_amount IS NULL
     UNION ALL SELECT 'MISSING_IN_LEDGER', 'ledger' WHERE j.ledger_amount IS NULL
@@ -443,22 +454,19 @@ WITH g AS (
       AND j.ledger_amount IS NOT NULL
       AND NOT (j.gateway_amount = j.ledger_amount AND j.ledger_amount = j.clearing_amount)
   ) AS k(kind, side)
-  CROSS JOIN LATERAL (SELECT
-    concat_ws(', ', 'gateway ' || j.gateway_amount, 'ledger ' || j.ledger_amount,
-              'clearing ' || j.clearing_amount) AS described) d
-  CROSS JOIN LATERAL (SELECT k.kind, CASE
-      WHEN k.side <> '' THEN j.subject_kind || ' ' || j.subject_id || ' not in ' || k.side || ': ' || d.described
-      WHEN k.kind = 'DUPLICATE_CLEARING' THEN j.clearing_n || ' clearing entries for ' || j.subject_kind || ' '
-                                              || j.subject_id
-      ELSE 'amounts differ: ' || d.described END) AS f(kind, reason)
+  CROSS JOIN LATERAL (SELECT concat_ws(', ', 'gateway ' || j.gateway_amount, 'ledger ' || j.ledger_amount,
+                                       'clearing ' || j.clearing_amount) AS described) d
+), counts AS (
+  SELECT count(gateway_amount)::int AS gateway_count, count(ledger_amount)::int AS ledger_count,
+         count(clearing_amount)::int AS clearing_count, count(*)::int AS subjects
+  FROM joined
 )
-SELECT (SELECT count(*) FROM g)::int AS gateway_count, (SELECT count(*) FROM l)::int AS ledger_count,
-       (SELECT count(*) FROM c)::int AS clearing_count,
-       ((SELECT count(*) FROM joined)
-        - (SELECT count(*) FROM (SELECT DISTINCT subject_kind, subject_id FROM findings) flagged))::int AS matched,
+SELECT counts.gateway_count, counts.ledger_count, counts.clearing_count,
+       counts.subjects - (SELECT count(*) FROM flagged)::int AS matched,
        coalesce((SELECT jsonb_agg(jsonb_build_array(subject_kind, subject_id, trade_id, merchant_id, kind, reason,
                                                     gateway_amount, ledger_amount, clearing_amount)
                                   ORDER BY subject_kind, subject_id, kind) FROM findings), '[]')::text AS findings
+FROM counts
 """
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import deploy_policies as policies
 import pytest
-from conftest import changed, without
+from deploy_mutations import changed, without
 from deploy_policies import pod_spec
 from deploy_render import OVERLAYS, Manifest
 

@@ -27,6 +27,7 @@ from services.kit.grpc import make_channel
 from services.kit.ids import new_id
 from services.kit.service import serve
 from services.settlement import domain, runs, statements
+from services.settlement.clients import Ledger
 
 ADMIN = (("x-scanpay-actor", "admin"),)
 TODAY = domain.today_in_shanghai()
@@ -47,6 +48,7 @@ class Stack:
         self.bus, self.pool = bus, pool
         chan = {s: make_channel(f"127.0.0.1:{p}", token, f"scanpay.{s}.v1.{s.capitalize()}Service", deadline=30)
                 for s, p in ports.items()}
+        self.channels = chan
         self.settlement = settlement_pb2_grpc.SettlementServiceStub(chan["settlement"])
         self.wallet = wallet_pb2_grpc.WalletServiceStub(chan["wallet"])
         self.merchant = merchant_pb2_grpc.MerchantServiceStub(chan["merchant"])
@@ -373,10 +375,6 @@ async def test_reconciliation_finds_missing_ledger_duplicate_clearing_and_one_fe
     assert len(still_open.discrepancies) == 2
 
 
-def stack_ledger(stack: Stack):  # type: ignore[no-untyped-def]
-    """A settlement Ledger client on the test's wallet channel."""
-    from services.settlement.clients import Ledger
-
-    ledger = Ledger.__new__(Ledger)
-    ledger.stub, ledger.accounts, ledger.owners = stack.wallet, {}, {}
-    return ledger
+def stack_ledger(stack: Stack) -> Ledger:
+    """Settlement's wallet client, on the test's channel to the wallet."""
+    return Ledger(stack.channels["wallet"])

@@ -26,7 +26,8 @@ from ...kit.service import Runtime
 from .. import domain, emv, security, store
 from ..clients import SERVICE_ACTOR, money
 from ..saga import Payments, refund_json, trade_json
-from . import guards
+from . import discovery, guards
+from . import console
 from .guards import Principal, TokenBucket
 from .schemas import SCHEMAS
 
@@ -44,6 +45,7 @@ class Route:
     body: str | None = None  # schema name in SCHEMAS
     idempotent: bool = True
     validator: Draft202012Validator | None = field(default=None, repr=False)
+    query: list[dict[str, Any]] = field(default_factory=list)  # OpenAPI query parameters
 
 
 class RestApi:
@@ -72,6 +74,7 @@ class RestApi:
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
         app.router.add_get("/openapi.json", self.openapi)
+        console.mount(self, app)  # merchant console and consumer web app (rest/console.py)
         for route in self.routes:
             app.router.add_route(route.method, route.path, self._wrap(route))
         return app
@@ -140,7 +143,7 @@ class RestApi:
                 op["requestBody"] = {"required": True, "content": {
                     "application/json": {"schema": {"$ref": f"#/components/schemas/{r.body}"}}}}
             params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                      for p in _path_params(r.path)]
+                      for p in _path_params(r.path)] + r.query
             if r.idempotent:
                 params.append({"name": "Idempotency-Key", "in": "header", "required": True,
                                "schema": {"type": "string", "maxLength": 128}})
@@ -201,6 +204,7 @@ class RestApi:
         a("GET", "/v1/merchant/notifications", self.notifications, "signed", "Notification delivery log")
         a("POST", "/v1/merchant/notifications/{notification_id}/resend", self.resend, "signed",
           "Send a notification again", "Empty")
+        discovery.declare(self)
 
     # --- consumers --------------------------------------------------------------------------------------
 

@@ -4,6 +4,9 @@ import grpc
 import warnings
 
 from ...gateway.v1 import gateway_pb2 as scanpay_dot_gateway_dot_v1_dot_gateway__pb2
+from ...merchant.v1 import merchant_pb2 as scanpay_dot_merchant_dot_v1_dot_merchant__pb2
+from ...promotions.v1 import promotions_pb2 as scanpay_dot_promotions_dot_v1_dot_promotions__pb2
+from ...settlement.v1 import settlement_pb2 as scanpay_dot_settlement_dot_v1_dot_settlement__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -86,6 +89,71 @@ class PartnerServiceStub:
                 request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ResendNotificationRequest.SerializeToString,
                 response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.Notification.FromString,
                 _registered_method=True)
+        self.OnboardMerchant = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/OnboardMerchant',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.OnboardMerchantRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.AddStore = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/AddStore',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.AddStoreRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+                _registered_method=True)
+        self.RequestActivation = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/RequestActivation',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RequestActivationRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ActivationRequest.FromString,
+                _registered_method=True)
+        self.GetMerchant = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/GetMerchant',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantRef.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.ListMerchants = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/ListMerchants',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPartnerMerchantsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPartnerMerchantsResponse.FromString,
+                _registered_method=True)
+        self.GetStore = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/GetStore',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.StoreRef.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+                _registered_method=True)
+        self.ListStores = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/ListStores',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListMerchantStoresRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListMerchantStoresResponse.FromString,
+                _registered_method=True)
+        self.IssuePosKey = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/IssuePosKey',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.IssuePosKeyRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PosKeyResponse.FromString,
+                _registered_method=True)
+        self.RotatePosKey = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/RotatePosKey',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RotatePosKeyRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RotatePosKeyResponse.FromString,
+                _registered_method=True)
+        self.RevokePosKey = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/RevokePosKey',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RevokePosKeyRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.FromString,
+                _registered_method=True)
+        self.ListPosKeys = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/ListPosKeys',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPosKeysRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPosKeysResponse.FromString,
+                _registered_method=True)
+        self.GetStatement = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/GetStatement',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.GetStatementRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.FromString,
+                _registered_method=True)
+        self.ListSettlementBatches = channel.unary_unary(
+                '/scanpay.gateway.v1.PartnerService/ListSettlementBatches',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListSettlementBatchesRequest.SerializeToString,
+                response_deserializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesResponse.FromString,
+                _registered_method=True)
 
 
 class PartnerServiceServicer:
@@ -158,6 +226,92 @@ class PartnerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def OnboardMerchant(self, request, context):
+        """---- onboarding (partner keys only; a merchant key is PERMISSION_DENIED) -------------------------------
+        A partner sees and changes only the merchants it owns: a foreign merchant is PERMISSION_DENIED, an
+        unknown one NOT_FOUND, and nothing is changed. See docs/partners.md.
+
+        A new merchant owned by the calling partner; it starts PENDING (no payments until an admin approves).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddStore(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestActivation(self, request, context):
+        """Ask the platform to review and activate a PENDING merchant; idempotent while a request is open.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMerchant(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMerchants(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStore(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStores(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssuePosKey(self, request, context):
+        """The merchant's POS keys (merchant credentials). The secret is in the answer of Issue and Rotate only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotatePosKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokePosKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPosKeys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStatement(self, request, context):
+        """Settlement reads: UNAVAILABLE when the settlement service cannot be reached.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSettlementBatches(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PartnerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -205,6 +359,71 @@ def add_PartnerServiceServicer_to_server(servicer, server):
                     servicer.ResendNotification,
                     request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ResendNotificationRequest.FromString,
                     response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.Notification.SerializeToString,
+            ),
+            'OnboardMerchant': grpc.unary_unary_rpc_method_handler(
+                    servicer.OnboardMerchant,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.OnboardMerchantRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'AddStore': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddStore,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.AddStoreRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.SerializeToString,
+            ),
+            'RequestActivation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestActivation,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RequestActivationRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ActivationRequest.SerializeToString,
+            ),
+            'GetMerchant': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMerchant,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantRef.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'ListMerchants': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMerchants,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPartnerMerchantsRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPartnerMerchantsResponse.SerializeToString,
+            ),
+            'GetStore': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStore,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.StoreRef.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.SerializeToString,
+            ),
+            'ListStores': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStores,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListMerchantStoresRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListMerchantStoresResponse.SerializeToString,
+            ),
+            'IssuePosKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssuePosKey,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.IssuePosKeyRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PosKeyResponse.SerializeToString,
+            ),
+            'RotatePosKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotatePosKey,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RotatePosKeyRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RotatePosKeyResponse.SerializeToString,
+            ),
+            'RevokePosKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokePosKey,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RevokePosKeyRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.SerializeToString,
+            ),
+            'ListPosKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPosKeys,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPosKeysRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPosKeysResponse.SerializeToString,
+            ),
+            'GetStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatement,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.GetStatementRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.SerializeToString,
+            ),
+            'ListSettlementBatches': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSettlementBatches,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListSettlementBatchesRequest.FromString,
+                    response_serializer=scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -457,6 +676,880 @@ class PartnerService:
             '/scanpay.gateway.v1.PartnerService/ResendNotification',
             scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ResendNotificationRequest.SerializeToString,
             scanpay_dot_gateway_dot_v1_dot_gateway__pb2.Notification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OnboardMerchant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/OnboardMerchant',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.OnboardMerchantRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddStore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/AddStore',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.AddStoreRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestActivation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/RequestActivation',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RequestActivationRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ActivationRequest.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMerchant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/GetMerchant',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantRef.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMerchants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/ListMerchants',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPartnerMerchantsRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPartnerMerchantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/GetStore',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.StoreRef.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Store.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStores(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/ListStores',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListMerchantStoresRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListMerchantStoresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssuePosKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/IssuePosKey',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.IssuePosKeyRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PosKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotatePosKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/RotatePosKey',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RotatePosKeyRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RotatePosKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokePosKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/RevokePosKey',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.RevokePosKeyRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Credential.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPosKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/ListPosKeys',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPosKeysRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListPosKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/GetStatement',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.GetStatementRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.Statement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSettlementBatches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.PartnerService/ListSettlementBatches',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListSettlementBatchesRequest.SerializeToString,
+            scanpay_dot_settlement_dot_v1_dot_settlement__pb2.ListBatchesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class AdminServiceStub:
+    """AdminService is the platform operator's surface (the `scanpay admin` CLI). It is NOT public: a call needs
+    the internal service token (authorization: Bearer ...) like any internal call, plus an admin token in
+    metadata `x-scanpay-admin-token` that matches one of SCANPAY_ADMIN_TOKEN (compared as SHA-256 digests).
+    Kubernetes ingress exposes only the REST port, never this one. Every call that changes something (and LookupTrade, a read of customer data) appends an entry to the audit log (who,
+    what, when, before/after) once it succeeded; no call edits or deletes an entry. A refused call writes nothing.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreatePartner = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/CreatePartner',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreatePartnerRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.FromString,
+                _registered_method=True)
+        self.CreatePartnerKey = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/CreatePartnerKey',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.CreatePartnerKeyRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PosKeyResponse.FromString,
+                _registered_method=True)
+        self.ApproveMerchant = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/ApproveMerchant',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.SuspendMerchant = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/SuspendMerchant',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.CloseMerchant = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/CloseMerchant',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+                _registered_method=True)
+        self.ListActivationRequests = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/ListActivationRequests',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListActivationRequestsRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListActivationRequestsResponse.FromString,
+                _registered_method=True)
+        self.CreateMall = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/CreateMall',
+                request_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMallRequest.SerializeToString,
+                response_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.FromString,
+                _registered_method=True)
+        self.LaunchCampaign = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/LaunchCampaign',
+                request_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.Campaign.FromString,
+                _registered_method=True)
+        self.EndCampaign = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/EndCampaign',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.EndCampaignRequest.SerializeToString,
+                response_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.Campaign.FromString,
+                _registered_method=True)
+        self.LookupTrade = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/LookupTrade',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeLookup.FromString,
+                _registered_method=True)
+        self.ListAuditLog = channel.unary_unary(
+                '/scanpay.gateway.v1.AdminService/ListAuditLog',
+                request_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListAuditLogRequest.SerializeToString,
+                response_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListAuditLogResponse.FromString,
+                _registered_method=True)
+
+
+class AdminServiceServicer:
+    """AdminService is the platform operator's surface (the `scanpay admin` CLI). It is NOT public: a call needs
+    the internal service token (authorization: Bearer ...) like any internal call, plus an admin token in
+    metadata `x-scanpay-admin-token` that matches one of SCANPAY_ADMIN_TOKEN (compared as SHA-256 digests).
+    Kubernetes ingress exposes only the REST port, never this one. Every call that changes something (and LookupTrade, a read of customer data) appends an entry to the audit log (who,
+    what, when, before/after) once it succeeded; no call edits or deletes an entry. A refused call writes nothing.
+    """
+
+    def CreatePartner(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePartnerKey(self, request, context):
+        """A partner's API key; the secret is returned once.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveMerchant(self, request, context):
+        """PENDING or SUSPENDED -> ACTIVE; closes the merchant's open activation request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuspendMerchant(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseMerchant(self, request, context):
+        """Terminal: the merchant's keys are revoked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListActivationRequests(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateMall(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LaunchCampaign(self, request, context):
+        """A red-envelope campaign; request_id makes a retry return the same campaign.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndCampaign(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LookupTrade(self, request, context):
+        """Any trade, by id or by (merchant_id, out_trade_no), with its refunds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditLog(self, request, context):
+        """Newest first. There is no call that changes or removes an entry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AdminServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreatePartner': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePartner,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreatePartnerRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.SerializeToString,
+            ),
+            'CreatePartnerKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePartnerKey,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.CreatePartnerKeyRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PosKeyResponse.SerializeToString,
+            ),
+            'ApproveMerchant': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveMerchant,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'SuspendMerchant': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendMerchant,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'CloseMerchant': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseMerchant,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.SerializeToString,
+            ),
+            'ListActivationRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActivationRequests,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListActivationRequestsRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListActivationRequestsResponse.SerializeToString,
+            ),
+            'CreateMall': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMall,
+                    request_deserializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMallRequest.FromString,
+                    response_serializer=scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.SerializeToString,
+            ),
+            'LaunchCampaign': grpc.unary_unary_rpc_method_handler(
+                    servicer.LaunchCampaign,
+                    request_deserializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.Campaign.SerializeToString,
+            ),
+            'EndCampaign': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndCampaign,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.EndCampaignRequest.FromString,
+                    response_serializer=scanpay_dot_promotions_dot_v1_dot_promotions__pb2.Campaign.SerializeToString,
+            ),
+            'LookupTrade': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupTrade,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeLookup.SerializeToString,
+            ),
+            'ListAuditLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditLog,
+                    request_deserializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListAuditLogRequest.FromString,
+                    response_serializer=scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListAuditLogResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'scanpay.gateway.v1.AdminService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('scanpay.gateway.v1.AdminService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AdminService:
+    """AdminService is the platform operator's surface (the `scanpay admin` CLI). It is NOT public: a call needs
+    the internal service token (authorization: Bearer ...) like any internal call, plus an admin token in
+    metadata `x-scanpay-admin-token` that matches one of SCANPAY_ADMIN_TOKEN (compared as SHA-256 digests).
+    Kubernetes ingress exposes only the REST port, never this one. Every call that changes something (and LookupTrade, a read of customer data) appends an entry to the audit log (who,
+    what, when, before/after) once it succeeded; no call edits or deletes an entry. A refused call writes nothing.
+    """
+
+    @staticmethod
+    def CreatePartner(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/CreatePartner',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreatePartnerRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Partner.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePartnerKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/CreatePartnerKey',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.CreatePartnerKeyRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.PosKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveMerchant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/ApproveMerchant',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendMerchant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/SuspendMerchant',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseMerchant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/CloseMerchant',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.MerchantDecisionRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Merchant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActivationRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/ListActivationRequests',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListActivationRequestsRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListActivationRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/CreateMall',
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.CreateMallRequest.SerializeToString,
+            scanpay_dot_merchant_dot_v1_dot_merchant__pb2.Mall.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LaunchCampaign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/LaunchCampaign',
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.CreateCampaignRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.Campaign.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndCampaign(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/EndCampaign',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.EndCampaignRequest.SerializeToString,
+            scanpay_dot_promotions_dot_v1_dot_promotions__pb2.Campaign.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupTrade(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/LookupTrade',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeRef.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.TradeLookup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.gateway.v1.AdminService/ListAuditLog',
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListAuditLogRequest.SerializeToString,
+            scanpay_dot_gateway_dot_v1_dot_gateway__pb2.ListAuditLogResponse.FromString,
             options,
             channel_credentials,
             insecure,
