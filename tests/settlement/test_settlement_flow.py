@@ -3,6 +3,7 @@ NATS; gateway events published to JetStream as the gateway would."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import dataclasses
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 import pytest_asyncio
+from rich.console import Console
 from google.protobuf.message import Message
 
 from services.gen.scanpay.common.v1 import common_pb2
@@ -21,6 +23,7 @@ from services.gen.scanpay.merchant.v1 import merchant_pb2, merchant_pb2_grpc
 from services.gen.scanpay.settlement.v1 import settlement_pb2 as pb
 from services.gen.scanpay.settlement.v1 import settlement_pb2_grpc
 from services.gen.scanpay.wallet.v1 import wallet_pb2, wallet_pb2_grpc
+from services.cli import settle
 from services.kit import localstack
 from services.kit.events import DLQ_STREAM, build_envelope, dlq_config, ensure_stream, stream_config
 from services.kit.grpc import make_channel
@@ -49,6 +52,7 @@ class Stack:
         chan = {s: make_channel(f"127.0.0.1:{p}", token, f"scanpay.{s}.v1.{s.capitalize()}Service", deadline=30)
                 for s, p in ports.items()}
         self.channels = chan
+        self.ports = ports
         self.settlement = settlement_pb2_grpc.SettlementServiceStub(chan["settlement"])
         self.wallet = wallet_pb2_grpc.WalletServiceStub(chan["wallet"])
         self.merchant = merchant_pb2_grpc.MerchantServiceStub(chan["merchant"])
@@ -258,6 +262,31 @@ async def test_events_in_batch_ledger_statement_and_idempotent_rerun(stack: Stac
     paid = await stack.settlement.MarkPayout(pb.MarkPayoutRequest(
         payout_id=marked.requeued.payout_id, status=pb.PAYOUT_STATUS_PAID), metadata=ADMIN)
     assert paid.payout.status == pb.PAYOUT_STATUS_PAID
+
+
+async def test_cli_runs_a_day_and_fetches_a_statement(stack: Stack, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SCANPAY_SETTLEMENT_ADDR", f"127.0.0.1:{stack.ports['settlement']}")
+    monkeypatch.setattr(settle, "console", Console(stderr=True, width=200))  # a wide terminal
+    parser = argparse.ArgumentParser()
+    settle.register(parser.add_subparsers())
+    run = parser.parse_args(["settle", "run", "--date", D1.isoformat()])
+    assert await asyncio.to_thread(run.run, run) == 0
+    shown = capsys.readouterr().err
+    assert f"settlement {D1.isoformat()} (already settled)" in shown and "payout" in shown
+    [batch] = (await stack.settlement.ListBatches(pb.ListBatchesRequest(from_date=D1.isoformat()),
+                                                  metadata=ADMIN)).batches
+    assert batch.merchant_id in shown and statements.yuan(batch.payout.amount) in shown
+    out = tmp_path / "statement.csv"
+    st = parser.parse_args(["settle", "statement", "--merchant", batch.merchant_id, "--date", D1.isoformat(),
+                            "--out", str(out)])
+    assert await asyncio.to_thread(st.run, st) == 0
+    summary = next(r for r in statements.parse(out.read_bytes()) if r["line_type"] == "summary")
+    assert statements.fen(summary["net"]) == batch.net.amount
+    bad = parser.parse_args(["settle", "run", "--date", "someday"])
+    assert await asyncio.to_thread(bad.run, bad) == 1
+    assert "INVALID_ARGUMENT" in capsys.readouterr().err
 
 
 async def test_negative_net_carries_forward(stack: Stack) -> None:
