@@ -23,7 +23,7 @@ class Actor:
         return f"{self.kind}:{self.id}" if self.id else self.kind
 
     @classmethod
-    def parse(cls, raw: str | None) -> "Actor":
+    def parse(cls, raw: str | None) -> Actor:
         if not raw:
             return ANONYMOUS
         kind, _, ident = raw.partition(":")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit, quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 SERVICES: tuple[str, ...] = ("merchant", "wallet", "promotions", "settlement", "gateway")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import asyncpg
@@ -14,7 +13,7 @@ async def connect_admin(dsn: str, timeout: float = 10.0) -> asyncpg.Connection:
     """Connect with the administrative DSN, turning connection failures into a ConfigError."""
     try:
         return await asyncpg.connect(dsn, timeout=timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         raise ConfigError(f"PostgreSQL unreachable at {_where(dsn)}: {exc}") from exc
     except asyncpg.PostgresError as exc:
         raise ConfigError(f"PostgreSQL refused the connection at {_where(dsn)}: {exc}") from exc
@@ -41,7 +40,7 @@ async def provision_service(admin: asyncpg.Connection, service: str, password: s
     )
     database = await admin.fetchval("SELECT current_database()")
     await admin.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO {role}')
-    await admin.execute(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    await admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     await admin.execute(f"CREATE SCHEMA IF NOT EXISTS {service} AUTHORIZATION {role}")
     await admin.execute(f"REVOKE ALL ON SCHEMA {service} FROM PUBLIC")
     await admin.execute(f"ALTER ROLE {role} SET search_path = {service}")
@@ -63,7 +62,7 @@ async def create_pool(settings: Settings, min_size: int = 1, max_size: int | Non
             init=lambda conn: _init_connection(conn, settings.schema),
             server_settings={"application_name": f"scanpay-{settings.service}"},
         )
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         raise ConfigError(f"PostgreSQL unreachable at {_where(dsn)}: {exc}") from exc
     except asyncpg.PostgresError as exc:
         raise ConfigError(f"PostgreSQL refused role {settings.role} at {_where(dsn)}: {exc}") from exc
@@ -73,4 +72,4 @@ def record_to_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
     return dict(record) if record is not None else None
 
 
-__all__ = ["connect_admin", "provision_service", "create_pool", "dsn_with_user", "record_to_dict"]
+__all__ = ["connect_admin", "create_pool", "dsn_with_user", "provision_service", "record_to_dict"]

@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 import nats
@@ -85,7 +85,7 @@ class Bus:
         try:
             await asyncio.wait_for(self.connected.wait(), wait)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def _connect_forever(self) -> None:
@@ -128,7 +128,7 @@ def build_envelope(producer: str, event_type: str, data: Message, event_id: str 
     packed = any_pb2.Any()
     packed.Pack(data, type_url_prefix="type.scanpay.dev/")
     occurred = timestamp_pb2.Timestamp()
-    occurred.FromDatetime(datetime.now(timezone.utc))
+    occurred.FromDatetime(datetime.now(UTC))
     return envelope_pb2.Envelope(
         id=event_id or new_id("evt"), type=event_type, occurred_at=occurred, producer=producer, data=packed
     )
@@ -188,7 +188,7 @@ class OutboxRelay:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.idle)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _listen(self) -> None:
@@ -279,7 +279,7 @@ class InboxConsumer:
         while True:
             try:
                 messages = await sub.fetch(self.batch, timeout=1)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 await self._report_lag(sub)
                 continue
             except nats.errors.Error as exc:

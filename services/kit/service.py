@@ -82,7 +82,7 @@ async def _ensure_streams(bus: Bus, producer: str) -> None:
             await ensure_stream(bus.js, stream_config(producer))
             await ensure_stream(bus.js, dlq_config())
             return
-        except (nats_errors.Error, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats_errors.Error) as exc:
             log.warning("stream_setup_retry", producer=producer, error=str(exc) or type(exc).__name__)
             await asyncio.sleep(1.0)
 

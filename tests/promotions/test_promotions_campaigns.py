@@ -13,7 +13,16 @@ from services.kit.grpc import error_detail
 from services.promotions.budget import funding_transfer_id
 
 from .conftest import (
-    ADMIN, GATEWAY, Promotions, balance, campaign_request, cny, create_campaign, grab, marketing_account, rpc_error,
+    ADMIN,
+    GATEWAY,
+    Promotions,
+    balance,
+    campaign_request,
+    cny,
+    create_campaign,
+    grab,
+    marketing_account,
+    rpc_error,
     ts,
 )
 

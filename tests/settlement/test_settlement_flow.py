@@ -14,16 +14,16 @@ from pathlib import Path
 import grpc
 import pytest
 import pytest_asyncio
-from rich.console import Console
 from google.protobuf.message import Message
+from rich.console import Console
 
+from services.cli import settle
 from services.gen.scanpay.common.v1 import common_pb2
 from services.gen.scanpay.gateway.v1 import events_pb2 as gw
 from services.gen.scanpay.merchant.v1 import merchant_pb2, merchant_pb2_grpc
 from services.gen.scanpay.settlement.v1 import settlement_pb2 as pb
 from services.gen.scanpay.settlement.v1 import settlement_pb2_grpc
 from services.gen.scanpay.wallet.v1 import wallet_pb2, wallet_pb2_grpc
-from services.cli import settle
 from services.kit import localstack
 from services.kit.events import DLQ_STREAM, build_envelope, dlq_config, ensure_stream, stream_config
 from services.kit.grpc import make_channel

@@ -26,8 +26,7 @@ from ...kit.service import Runtime
 from .. import domain, emv, security, store
 from ..clients import SERVICE_ACTOR, money
 from ..saga import Payments, refund_json, trade_json
-from . import discovery, guards
-from . import console
+from . import console, discovery, guards
 from .guards import Principal, TokenBucket
 from .schemas import SCHEMAS
 
