@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -16,9 +17,11 @@ from rich.table import Table
 from ..kit import localstack
 from ..kit.config import SERVICES, ConfigError
 from ..kit.localstack import RUN_DIR, EmbeddedNats, EmbeddedPostgres, ServiceProcesses
+from . import demo
 
 console = Console(stderr=True)
 STATE_FILE = RUN_DIR / "state.json"
+DEMO_DIR = RUN_DIR / "demo"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     dev_sub = dev.add_subparsers(dest="dev_command", required=True)
     up = dev_sub.add_parser("up", help="start PostgreSQL, NATS and the five services (Ctrl-C stops)")
     up.add_argument("--detach", action="store_true", help="start and return; stop with `scanpay dev down`")
+    up.add_argument("--demo", action="store_true",
+                    help=f"a fresh stack in {DEMO_DIR.name}/, then play a Double 11 day on it (see `scanpay demo`)")
+    demo.add_arguments(up)
     up.set_defaults(run=cmd_up)
     down = dev_sub.add_parser("down", help="stop what `scanpay dev up --detach` started")
     down.set_defaults(run=cmd_down)
@@ -97,14 +103,26 @@ def bring_up(run_dir: Path = RUN_DIR) -> tuple[ServiceProcesses, list[object]]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    run_dir = fresh_demo_dir() if args.demo else RUN_DIR
     with console.status("starting PostgreSQL, NATS and five services"):
-        stack, started = bring_up()
+        stack, started = bring_up(run_dir)
     _print_endpoints(stack)
     console.print("[green]all five services SERVING[/green]")
+    if args.demo:
+        summary = demo.run(demo.config_from(args), demo.Endpoints.from_stack(stack))
+        if summary is None or not summary.reconciliation_ok:
+            console.print(f"[red]the demo did not finish cleanly; the stack stays up, logs in {stack.log_dir}[/red]")
     if args.detach:
         _save_state(stack, started)
         return 0
     return wait_then_stop(stack, started)
+
+
+def fresh_demo_dir() -> Path:
+    """The demo plays on its own embedded servers, wiped first, so every run starts from an empty day."""
+    if not os.environ.get("SCANPAY_PG_DSN") and not os.environ.get("SCANPAY_NATS_URL"):
+        shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    return DEMO_DIR
 
 
 def wait_then_stop(stack: ServiceProcesses, started: list[object]) -> int:

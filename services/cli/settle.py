@@ -136,8 +136,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         for column in ("id", "trade", "kind", "status", "reason"):
             found.add_column(column)
         for d in report.discrepancies[:50]:
-            found.add_row(d.discrepancy_id, d.trade_id, pb.DiscrepancyKind.Name(d.kind).removeprefix("DISCREPANCY_KIND_"),
-                          pb.DiscrepancyStatus.Name(d.status).removeprefix("DISCREPANCY_STATUS_"), d.reason)
+            kind = pb.DiscrepancyKind.Name(d.kind).removeprefix("DISCREPANCY_KIND_")
+            status = pb.DiscrepancyStatus.Name(d.status).removeprefix("DISCREPANCY_STATUS_")
+            found.add_row(d.discrepancy_id, d.trade_id, kind, status, d.reason)
         console.print(found)
     return 0 if report.matched == report.gateway_count == report.clearing_count else 3
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
+import asyncpg
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import status_pb2
@@ -25,6 +26,15 @@ from .logging import get_logger, request_id_var
 from .metrics import RPC_LATENCY, RPC_REQUESTS
 
 log = get_logger("kit.grpc")
+# Failures of the database connection itself: the call did nothing, so the client may retry.
+_TRANSIENT = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+)
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 DEFAULT_DEADLINE_SECONDS = 5.0
 
@@ -115,10 +125,14 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                 if code is grpc.StatusCode.OK:
                     code = ctx.code() or grpc.StatusCode.UNKNOWN
                 raise
+            except _TRANSIENT as exc:
+                code = grpc.StatusCode.UNAVAILABLE
+                log.warning("rpc_unavailable", method=method, error=type(exc).__name__)
+                await ctx.abort(code, "a dependency is unavailable; retry")
             except Exception:
                 code = grpc.StatusCode.INTERNAL
                 log.exception("rpc_failed", method=method)
-                raise
+                await ctx.abort(code, "internal error")  # the exception's text stays in the log
             finally:
                 self._record(method, code, started)
                 _detach(tokens)

@@ -208,7 +208,8 @@ class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
             gateway = await runs.gateway_records(self.gateway, day)
             trades, merchants = await runs.clearing_subjects(self.pool, day)
             known = trades | {r.subject_id for r in gateway}
-            ledger = await runs.ledger_records(self.ledger, domain.day_bounds(day), merchants | {r.merchant_id for r in gateway}, known)
+            merchants |= {r.merchant_id for r in gateway}
+            ledger = await runs.ledger_records(self.ledger, domain.day_bounds(day), merchants, known)
         except grpc.aio.AioRpcError as exc:
             raise FailedPrecondition(f"reconciliation needs the gateway and the wallet: {exc.code().name}"
                                      f" {exc.details()}", reason="SOURCE_UNAVAILABLE") from exc

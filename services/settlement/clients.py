@@ -138,7 +138,6 @@ class Ledger:
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self.stub = wallet_pb2_grpc.WalletServiceStub(channel)
         self.accounts: dict[tuple[str, str], str] = {}
-        self.owners: dict[str, tuple[str, str]] = {}
 
     async def account(self, name: str, owner: str, currency: str = domain.SETTLEMENT_CURRENCY) -> str:
         owner = PLATFORM_OWNERS.get(name, owner)
@@ -149,8 +148,24 @@ class Ledger:
                 metadata=SERVICE_ACTOR, timeout=CALL_SECONDS,
             )
             self.accounts[key] = reply.id
-            self.owners[reply.id] = key
         return self.accounts[key]
+
+    async def find_receivable(self, merchant_id: str) -> str | None:
+        """The merchant's receivable if the wallet has one; a read, unlike account(), which opens it."""
+        key = (domain.RECEIVABLE, merchant_id)
+        if key in self.accounts:
+            return self.accounts[key]
+        try:
+            reply = await self.stub.FindAccount(
+                wallet_pb2.FindAccountRequest(kind=wallet_pb2.ACCOUNT_KIND_MERCHANT_RECEIVABLE, owner_id=merchant_id,
+                                              currency=domain.SETTLEMENT_CURRENCY),
+                metadata=SERVICE_ACTOR, timeout=CALL_SECONDS)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise
+        self.accounts[key] = reply.id
+        return reply.id
 
     async def post_batch(self, batch_id: str, merchant_id: str, currency: str, legs: Sequence[domain.Leg]) -> None:
         """One all-or-nothing wallet batch per settlement batch; the wallet replays an identical retry."""
@@ -206,6 +221,20 @@ class Gateway:
             )
             for trade in reply.trades:
                 yield trade
+            token = reply.page.next_page_token
+            if not token:
+                return
+
+    async def refunds_for_day(self, day: str) -> AsyncIterator[gateway_pb2.Refund]:
+        token = ""
+        while True:
+            reply = await self.stub.ListRefundsForDay(
+                gateway_pb2.ListTradesForDayRequest(
+                    business_date=day, page=common_pb2.PageRequest(page_size=PAGE_SIZE, page_token=token)),
+                metadata=SERVICE_ACTOR, timeout=CALL_SECONDS * 6,
+            )
+            for refund in reply.refunds:
+                yield refund
             token = reply.page.next_page_token
             if not token:
                 return

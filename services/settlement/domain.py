@@ -312,7 +312,7 @@ def reconcile(gateway: Sequence[Record], ledger: Sequence[Record], clearing: Seq
     all present amounts must agree. A subject is matched when on all three sides with one amount.
     """
     sides: dict[str, dict[tuple[str, str], list[Record]]] = {s: defaultdict(list) for s in SIDES}
-    for name, records in zip(SIDES, (gateway, ledger, clearing)):
+    for name, records in zip(SIDES, (gateway, ledger, clearing), strict=True):
         for r in records:
             sides[name][(r.subject_kind, r.subject_id)].append(r)
     keys = sorted(set().union(*(s.keys() for s in sides.values())))

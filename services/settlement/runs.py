@@ -86,7 +86,11 @@ class Settler:
                     if posted is not None:
                         await append(conn, "settlement", "batch.posted", batch_posted(posted))
 
-        await asyncio.gather(*(one(b) for b in batches))
+        outcomes = await asyncio.gather(*(one(b) for b in batches), return_exceptions=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            # The posted ones stay posted; a rerun of the day posts the rest.
+            raise failures[0]
         return len(batches)
 
     async def send_payouts(self, day: date) -> list[str]:
@@ -109,7 +113,7 @@ class Settler:
             files: dict[str, str] = {}
             written = []
             for bank, rows in by_bank.items():
-                path = folder / f"payouts_{_slug(bank)}_{day:%Y%m%d}.csv"
+                path = _new_file(folder, f"payouts_{_slug(bank)}_{day:%Y%m%d}")
                 tmp = path.with_suffix(".tmp")
                 tmp.write_bytes(statements.payout_file(rows))
                 tmp.replace(path)
@@ -121,6 +125,15 @@ class Settler:
                     amount=money(sent["amount"], sent["currency"]), bank_code=sent["bank_name"],
                     file_name=sent["file_name"], attempt=sent["attempt"]))
         return written
+
+
+def _new_file(folder: Path, stem: str) -> Path:
+    """A file never written before: a later run of the day (re-queued payouts) gets _2, _3, ..."""
+    path, n = folder / f"{stem}.csv", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}_{n}.csv"
+    return path
 
 
 def _slug(text: str) -> str:
@@ -169,36 +182,51 @@ async def mark_payout(pool: asyncpg.Pool, payout_id: str, paid: bool, reason: st
 
 
 async def gateway_records(gateway: Gateway, day: date) -> list[domain.Record]:
-    return [
-        domain.Record("trade", t.trade_id, t.trade_id, t.merchant_id, t.amount.amount)
-        async for t in gateway.trades_for_day(day.isoformat())
-    ]
+    """The trades paid and the refunds that succeeded on the day, as the gateway has them."""
+    trades = [domain.Record("trade", t.trade_id, t.trade_id, t.merchant_id, t.amount.amount)
+              async for t in gateway.trades_for_day(day.isoformat())]
+    refunds = [domain.Record("refund", r.refund_id, r.trade_id, r.merchant_id, r.amount.amount)
+               async for r in gateway.refunds_for_day(day.isoformat())]
+    return trades + refunds
 
 
 async def ledger_records(ledger: Ledger, window: tuple[datetime, datetime], merchant_ids: set[str],
-                         known_trades: set[str]) -> list[domain.Record]:
-    """Credits to the merchants' receivables posted in `window` (the business day), one record per transfer,
-    keyed by its reference (the trade id). Settlement's own postings (reference stl_...) are not trades.
-    Transfers of the slack around the window count only for trades the gateway or clearing place on the day."""
-    receivables = {await ledger.account(domain.RECEIVABLE, m): m for m in sorted(merchant_ids)}
+                         known: set[str]) -> list[domain.Record]:
+    """The merchants' receivable legs posted in `window` (the business day), one record per transfer.
+
+    The gateway posts a trade as wallet batch = trade id (credits to the receivable) and a refund as batch =
+    refund id with reference = trade id (debits). Settlement's own postings (reference stl_...) are neither.
+    Transfers of the slack around the window count only for subjects (`known` ids) the gateway or clearing
+    place on the day."""
+    found = {m: await ledger.find_receivable(m) for m in sorted(merchant_ids)}
+    receivables = {account: m for m, account in found.items() if account}
     start, end = window
     out: list[domain.Record] = []
     async for t in ledger.export(start - LEDGER_SLACK, end + LEDGER_SLACK):
-        merchant = receivables.get(t.credit_account_id)
-        if merchant is None or t.reference.startswith("stl_") or not t.reference:
+        if not t.reference or t.reference.startswith("stl_"):
+            continue
+        if t.credit_account_id in receivables and t.batch_id == t.reference:
+            record = domain.Record("trade", t.reference, t.reference, receivables[t.credit_account_id],
+                                   t.amount.amount)
+        elif t.debit_account_id in receivables and t.batch_id != t.reference:
+            record = domain.Record("refund", t.batch_id, t.reference, receivables[t.debit_account_id],
+                                   t.amount.amount)
+        else:
             continue
         inside = start <= t.created_at.ToDatetime(tzinfo=start.tzinfo) < end
-        if inside or t.reference in known_trades:
-            out.append(domain.Record("trade", t.reference, t.reference, merchant, t.amount.amount))
+        if inside or record.subject_id in known:
+            out.append(record)
     return out
 
 
 async def clearing_subjects(pool: asyncpg.Pool, day: date) -> tuple[set[str], set[str]]:
+    """Ids of the trades and refunds cleared for the day, and their merchants."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            "SELECT DISTINCT trade_id, merchant_id FROM clearing_entries WHERE kind = 'trade' AND business_date = $1",
+            "SELECT DISTINCT CASE WHEN kind = 'trade' THEN trade_id ELSE refund_id END AS subject_id, merchant_id"
+            " FROM clearing_entries WHERE business_date = $1",
             day)
-    return {r["trade_id"] for r in rows}, {r["merchant_id"] for r in rows}
+    return {r["subject_id"] for r in rows}, {r["merchant_id"] for r in rows}
 
 
 @dataclass

@@ -48,17 +48,20 @@ async def trade_cleared(conn: asyncpg.Connection, trade_id: str) -> bool:
                                     trade_id))
 
 
-async def trade_entry(conn: asyncpg.Connection, trade_id: str) -> asyncpg.Record | None:
-    """The trade's entry and how much of it refunds have taken so far (locked: refunds of one trade queue)."""
-    return await conn.fetchrow(
-        """
-        SELECT t.*, coalesce((SELECT sum(r.gross) FROM clearing_entries r
-                              WHERE r.kind = 'refund' AND r.trade_id = t.trade_id), 0)::bigint AS refunded
-        FROM clearing_entries t WHERE t.kind = 'trade' AND t.trade_id = $1
-        ORDER BY t.cleared_at LIMIT 1 FOR UPDATE
-        """,
+async def trade_entry(conn: asyncpg.Connection, trade_id: str) -> dict[str, Any] | None:
+    """The trade's entry, locked so refunds of one trade queue, and how much refunds have taken so far (read
+    after the lock, so a refund committed meanwhile is counted)."""
+    trade = await conn.fetchrow(
+        "SELECT * FROM clearing_entries WHERE kind = 'trade' AND trade_id = $1 ORDER BY cleared_at LIMIT 1 FOR UPDATE",
         trade_id,
     )
+    if trade is None:
+        return None
+    refunded = await conn.fetchval(
+        "SELECT coalesce(sum(gross), 0)::bigint FROM clearing_entries WHERE kind = 'refund' AND trade_id = $1",
+        trade_id,
+    )
+    return {**dict(trade), "refunded": refunded}
 
 
 async def refund_cleared(conn: asyncpg.Connection, refund_id: str) -> bool:
@@ -353,7 +356,8 @@ async def mark_paid(conn: asyncpg.Connection, payout_id: str) -> asyncpg.Record:
         "UPDATE payouts SET status = 'paid', updated_at = now() WHERE payout_id = $1 RETURNING *", payout_id)
 
 
-async def fail_and_requeue(conn: asyncpg.Connection, payout_id: str, reason: str) -> tuple[asyncpg.Record, asyncpg.Record]:
+async def fail_and_requeue(conn: asyncpg.Connection, payout_id: str, reason: str
+                           ) -> tuple[asyncpg.Record, asyncpg.Record]:
     requeued = await conn.fetchrow(
         """
         INSERT INTO payouts (payout_id, batch_id, merchant_id, business_date, currency, amount, bank_name, status,
@@ -418,8 +422,9 @@ WITH sides AS (
   UNION ALL
   SELECT 'ledger', subject_kind, subject_id, trade_id, merchant_id, amount FROM recon_ledger WHERE business_date = $1
   UNION ALL
-  SELECT 'clearing', 'trade' COLLATE "C", trade_id, trade_id, merchant_id, gross
-  FROM clearing_entries WHERE kind = 'trade' AND business_date = $1
+  SELECT 'clearing', kind COLLATE "C", CASE WHEN kind = 'trade' THEN trade_id ELSE refund_id END, trade_id,
+         merchant_id, gross
+  FROM clearing_entries WHERE business_date = $1
 ), joined AS (
   -- One hash aggregate over the three sides instead of full joins: a row per subject with each side's amount.
   SELECT subject_kind, subject_id,
@@ -477,13 +482,14 @@ async def reconcile_day(conn: asyncpg.Connection, day: date) -> ReconTotals:
     return ReconTotals(counts, row["matched"], findings)
 
 
-async def upsert_discrepancies(conn: asyncpg.Connection, day: date, findings: Sequence[domain.Finding]) -> list[asyncpg.Record]:
+async def upsert_discrepancies(conn: asyncpg.Connection, day: date, findings: Sequence[domain.Finding]
+                               ) -> list[asyncpg.Record]:
     """Store the findings; one that is already known (open or resolved) is seen again, not duplicated.
     Returns every row with `fresh` true for those found for the first time."""
     if not findings:
         return []
     columns = list(zip(*[(f.subject_kind, f.subject_id, f.trade_id, f.merchant_id, f.kind, f.reason,
-                          f.gateway_amount, f.ledger_amount, f.clearing_amount) for f in findings]))
+                          f.gateway_amount, f.ledger_amount, f.clearing_amount) for f in findings], strict=True))
     return await conn.fetch(
         """
         INSERT INTO discrepancies (discrepancy_id, business_date, subject_kind, subject_id, trade_id, merchant_id,

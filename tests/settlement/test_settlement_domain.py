@@ -103,7 +103,8 @@ def test_refunds_return_fee_in_proportion_and_full_refund_returns_all(case: tupl
 @given(st.lists(st.tuples(trade_with_refunds_st, st.sampled_from(["mch_a", "mch_b"]),
                           st.sampled_from(["", "mal_1", "mal_2"])), max_size=12))
 def test_batch_parts_add_up_to_the_gross_to_the_fen(trades: list) -> None:
-    entries = [e for i, ((g, r, refunds), m, mall) in enumerate(trades) for e in entries_for(f"t{i}", g, r, refunds, m, mall)]
+    entries = [e for i, ((g, r, refunds), m, mall) in enumerate(trades)
+               for e in entries_for(f"t{i}", g, r, refunds, m, mall)]
     for merchant, t in domain.batch_totals(entries).items():
         mine = [e for e in entries if e.merchant_id == merchant]
         assert t.gross == sum(e.gross for e in mine if e.kind == "trade")
@@ -130,11 +131,11 @@ def test_legs_sweep_exactly_gross_minus_refunds_and_credit_first(fees: int, mall
                                                                   carry_in: int) -> None:
     s = domain.settle(net, carry_in)
     legs = domain.batch_legs(fees, malls, s.payout, carry_in, s.carry_out)
-    change = sum(l.amount if l.credit == domain.RECEIVABLE else -l.amount for l in legs)
+    change = sum(leg.amount if leg.credit == domain.RECEIVABLE else -leg.amount for leg in legs)
     intake = net + fees + sum(malls.values())  # gross - refunds
     assert change == -intake
-    assert all(l.amount > 0 for l in legs)
-    kinds = [l.credit == domain.RECEIVABLE for l in legs]
+    assert all(leg.amount > 0 for leg in legs)
+    kinds = [leg.credit == domain.RECEIVABLE for leg in legs]
     assert kinds == sorted(kinds, reverse=True)  # every credit to the receivable before any debit
 
 

@@ -20,13 +20,14 @@ from rich.console import Console
 from services.cli import settle
 from services.gen.scanpay.common.v1 import common_pb2
 from services.gen.scanpay.gateway.v1 import events_pb2 as gw
+from services.gen.scanpay.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from services.gen.scanpay.merchant.v1 import merchant_pb2, merchant_pb2_grpc
 from services.gen.scanpay.settlement.v1 import settlement_pb2 as pb
 from services.gen.scanpay.settlement.v1 import settlement_pb2_grpc
 from services.gen.scanpay.wallet.v1 import wallet_pb2, wallet_pb2_grpc
 from services.kit import localstack
 from services.kit.events import DLQ_STREAM, build_envelope, dlq_config, ensure_stream, stream_config
-from services.kit.grpc import make_channel
+from services.kit.grpc import GrpcServer, make_channel
 from services.kit.ids import new_id
 from services.kit.service import serve
 from services.settlement import domain, runs, statements
@@ -50,7 +51,7 @@ class Stack:
     def __init__(self, ports: dict[str, int], token: str, bus, pool) -> None:  # type: ignore[no-untyped-def]
         self.bus, self.pool = bus, pool
         chan = {s: make_channel(f"127.0.0.1:{p}", token, f"scanpay.{s}.v1.{s.capitalize()}Service", deadline=30)
-                for s, p in ports.items()}
+                for s, p in ports.items() if s != "gateway"}
         self.channels = chan
         self.ports = ports
         self.settlement = settlement_pb2_grpc.SettlementServiceStub(chan["settlement"])
@@ -134,13 +135,36 @@ def _ts(moment: datetime):  # type: ignore[no-untyped-def]
     return out
 
 
+class GatewayReads(gateway_pb2_grpc.GatewayInternalServiceServicer):
+    """The gateway's reconciliation read, serving the trades a test says the gateway holds (two per page)."""
+
+    def __init__(self) -> None:
+        self.trades: dict[str, list[gateway_pb2.TradeRecord]] = {}
+        self.pages = 0
+
+    async def ListTradesForDay(self, request: gateway_pb2.ListTradesForDayRequest, context: object
+                               ) -> gateway_pb2.ListTradesForDayResponse:
+        self.pages += 1
+        day = sorted(self.trades.get(request.business_date, []), key=lambda t: t.trade_id)
+        start = int(request.page.page_token or 0)
+        page = day[start:start + 2]
+        more = start + 2 < len(day)
+        return gateway_pb2.ListTradesForDayResponse(
+            trades=page, page=common_pb2.PageResponse(next_page_token=str(start + 2) if more else ""))
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def stack(prepare: Callable[[str], Awaitable[None]], settings_for, bus, pool_for,  # type: ignore[no-untyped-def]
                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     out_dir = tmp_path_factory.mktemp("settlement-out")
     os.environ["SCANPAY_SETTLEMENT_OUTPUT_DIR"] = str(out_dir)
     services = ("merchant", "wallet", "settlement")
-    ports = {s: localstack.free_port() for s in services}
+    ports = {s: localstack.free_port() for s in (*services, "gateway")}
+    reads = GatewayReads()
+    gateway = GrpcServer("gateway", settings_for("gateway").internal_token,
+                         ["scanpay.gateway.v1.GatewayInternalService"])
+    gateway.add(gateway_pb2_grpc.add_GatewayInternalServiceServicer_to_server, reads)
+    await gateway.start("127.0.0.1", ports["gateway"])
     stop = asyncio.Event()
     tasks = []
     for service in services:
@@ -159,9 +183,11 @@ async def stack(prepare: Callable[[str], Awaitable[None]], settings_for, bus, po
             await asyncio.sleep(0.05)
     s = Stack(ports, settings_for("settlement").internal_token, bus, await pool_for("settlement"))
     s.out_dir = out_dir  # type: ignore[attr-defined]
+    s.gateway_reads = reads  # type: ignore[attr-defined]
     yield s
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await gateway.stop(0)
 
 
 async def new_merchant(stack: Stack, fee_bps: int, bank: str = "ICBC") -> str:
@@ -373,7 +399,8 @@ async def test_reconciliation_finds_missing_ledger_duplicate_clearing_and_one_fe
     gateway.append(domain.Record("trade", unfunded, unfunded, merchant, 500))
     clearing_trades, merchants = await runs.clearing_subjects(stack.pool, D5)
     directory = stack_ledger(stack)
-    ledger = await runs.ledger_records(directory, _recent(), merchants, clearing_trades | {r.subject_id for r in gateway})
+    known = clearing_trades | {r.subject_id for r in gateway}
+    ledger = await runs.ledger_records(directory, _recent(), merchants, known)
     result = await runs.reconcile(stack.pool, D5, gateway, ledger)
     found = {(f.subject_id, f.kind) for f in result.totals.findings}
     assert found == {(unfunded, "MISSING_IN_LEDGER"), (paid[1], "DUPLICATE_CLEARING"), (paid[2], "AMOUNT_MISMATCH")}
@@ -407,3 +434,61 @@ async def test_reconciliation_finds_missing_ledger_duplicate_clearing_and_one_fe
 def stack_ledger(stack: Stack) -> Ledger:
     """Settlement's wallet client, on the test's channel to the wallet."""
     return Ledger(stack.channels["wallet"])
+
+
+async def test_reconcile_rpc_reads_the_gateway_page_by_page(stack: Stack) -> None:
+    merchant = await new_merchant(stack, 60)
+    day = D5 + timedelta(days=1)
+    trades = [await stack.pay(merchant, 700 + i, at(day, 9 + i)) for i in range(3)]
+    await stack.wait_entries(3, merchant_id=merchant)
+    reads: GatewayReads = stack.gateway_reads  # type: ignore[attr-defined]
+    reads.trades[day.isoformat()] = [gateway_pb2.TradeRecord(trade_id=t, merchant_id=merchant, amount=cny(700 + i))
+                                     for i, t in enumerate(trades)]
+    reads.trades[day.isoformat()].append(gateway_pb2.TradeRecord(trade_id="trd_gateway_only", merchant_id=merchant,
+                                                                 amount=cny(900)))
+    before = reads.pages
+    report = await stack.settlement.Reconcile(pb.ReconcileRequest(business_date=day.isoformat()), metadata=ADMIN)
+    assert reads.pages - before == 2  # four trades, two per page
+    assert (report.gateway_count, report.clearing_count, report.missing_in_clearing) == (4, 3, 1)
+    # The ledger export covers the business day itself; this test's wallet transfers are stamped today.
+    assert report.ledger_count == 0 and report.missing_in_ledger == 4 and report.matched == 0
+    assert report.new_discrepancies == len(report.discrepancies) == 5
+    gateway_only = [d for d in report.discrepancies if d.trade_id == "trd_gateway_only"]
+    assert {pb.DiscrepancyKind.Name(d.kind) for d in gateway_only} == {
+        "DISCREPANCY_KIND_MISSING_IN_CLEARING", "DISCREPANCY_KIND_MISSING_IN_LEDGER"}
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.settlement.Reconcile(pb.ReconcileRequest(business_date=TODAY.isoformat()), metadata=ADMIN)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # Days settle in order: D5 still has open entries, so a later day is refused and nothing is written.
+    later = D5 + timedelta(days=2)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.run(later)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and str(D5) in err.value.details()
+    async with stack.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM settlement_days WHERE business_date = $1", later) == 0
+
+
+async def test_refund_before_its_trade_waits_and_over_refund_is_dead_lettered(stack: Stack) -> None:
+    merchant = await new_merchant(stack, 60)
+    trade_id = new_id("trd")
+    day = D5 + timedelta(days=3)
+    await stack.publish("refund.succeeded", gw.RefundSucceeded(
+        refund_id=new_id("rfd"), trade_id=trade_id, merchant_id=merchant, amount=cny(300), paid_part=cny(300),
+        discount_part=cny(0), succeeded_at=_ts(at(day, 10))))
+    await asyncio.sleep(0.3)
+    assert not await stack.entries(trade_id=trade_id)  # refused until its trade is cleared
+    await stack.publish("trade.succeeded", gw.TradeSucceeded(
+        trade_id=trade_id, merchant_id=merchant, store_id="sto_1", amount=cny(1_000), paid=cny(1_000),
+        discount=cny(0), succeeded_at=_ts(at(day, 9))))
+    entries = await stack.wait_entries(2, trade_id=trade_id)
+    refund = next(e for e in entries if e["kind"] == "refund")
+    assert (refund["gross"], refund["fee"], refund["net"]) == (300, 2, -298)  # fee 6 of 1000 -> 1.8 back, 2
+
+    sub = await stack.bus.js.subscribe("dlq.settlement-refund-succeeded", stream=DLQ_STREAM)
+    await stack.publish("refund.succeeded", gw.RefundSucceeded(
+        refund_id=new_id("rfd"), trade_id=trade_id, merchant_id=merchant, amount=cny(701), paid_part=cny(701),
+        discount_part=cny(0), succeeded_at=_ts(at(day, 11))))
+    msg = await sub.next_msg(timeout=10)
+    assert "above the trade's 1000" in msg.headers["Scanpay-Dead-Reason"]
+    assert len(await stack.entries(trade_id=trade_id)) == 2
+    await sub.unsubscribe()

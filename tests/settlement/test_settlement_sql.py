@@ -37,7 +37,8 @@ async def insert(conn: asyncpg.Connection, day: date, kind: str, trade_id: str, 
         INSERT INTO clearing_entries (entry_id, kind, trade_id, refund_id, event_id, merchant_id, mall_id, currency,
           gross, paid, discount, fee, commission, net, fee_rate_bps, rounding_e4, occurred_at, business_date,
           batch_date, late)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'CNY', $8, $8::bigint - $9::bigint, $9, $10, $11, $12, 60, $13, $14, $15, $15, $16)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'CNY', $8, $8::bigint - $9::bigint, $9, $10, $11, $12, 60, $13, $14,
+                $15, $15, $16)
         """,
         new_id("clr"), kind, trade_id, new_id("rfd") if kind == "refund" else "", new_id("evt"), merchant, mall,
         gross, discount, fee, commission, net, rounding, datetime.now(UTC), day, late,

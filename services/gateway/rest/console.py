@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import jwt
 from aiohttp import web
+from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
@@ -111,7 +112,7 @@ class LiveFeed:
         try:
             envelope.ParseFromString(msg.data)
             item = feed_item(envelope)
-        except Exception:  # a foreign payload on our subject must not stop the feed
+        except (DecodeError, ValueError):  # a foreign payload on our subject must not stop the feed
             log.warning("console_feed_bad_event", subject=msg.subject)
             return
         if item is not None:

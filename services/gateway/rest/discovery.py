@@ -266,9 +266,9 @@ class Discovery:
             out: list[promotions_pb2.Campaign] = []
             token = ""
             for _ in range(CAMPAIGN_PAGES):
+                page = common_pb2.PageRequest(page_size=200, page_token=token)
                 reply = await downstream("promotions", self.promotions.stub.ListActiveCampaigns(
-                    promotions_pb2.ListActiveCampaignsRequest(page=common_pb2.PageRequest(page_size=200, page_token=token)),
-                    metadata=SERVICE_ACTOR))
+                    promotions_pb2.ListActiveCampaignsRequest(page=page), metadata=SERVICE_ACTOR))
                 out.extend(reply.campaigns)
                 token = reply.page.next_page_token
                 if not token:
