@@ -175,9 +175,9 @@ async def test_partner_onboards_and_gets_paid_and_settled(world: dict[str, Any])
     grab = await api.call("POST", f"/v1/red-envelopes/{campaign.id}/grab", {}, token=token)
     assert grab.status == 201 and grab.body["status"] == "GRANTED", grab.body
     near = await api.call("GET", f"/v1/stores/nearby?lat={MALL_AT[0]}&lng={MALL_AT[1]}&radius=100", token=token)
-    assert [s["store_id"] for s in near.body["stores"] if s["merchant_id"] == mid] == [stores[0].store_id]
-    coupons = near.body["stores"][0]["coupons"] if near.body["stores"][0]["merchant_id"] == mid else []
-    assert [c["coupon_id"] for c in coupons] == [grab.body["coupon"]["coupon_id"]]
+    ours = [s for s in near.body["stores"] if s["merchant_id"] == mid]
+    assert [s["store_id"] for s in ours] == [stores[0].store_id]
+    assert [c["coupon_id"] for c in ours[0]["coupons"]] == [grab.body["coupon"]["coupon_id"]]
 
     # The consumer pays there with the envelope; partner A receives the signed notification.
     qr = await api.call("GET", f"/v1/merchant/stores/{stores[0].store_id}/qr", key=pos_key)

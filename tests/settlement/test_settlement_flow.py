@@ -98,7 +98,7 @@ class Stack:
         if debit_ledger:
             bank = await self.account(wallet_pb2.ACCOUNT_KIND_BANK_CLEARING, "test-bank")
             receivable = await self.account(wallet_pb2.ACCOUNT_KIND_MERCHANT_RECEIVABLE, merchant)
-            await self.move(refund_id, receivable, bank, amount, refund_id)
+            await self.move(refund_id, receivable, bank, amount, trade_id)  # as the gateway: batch = refund id
         await self.publish("refund.succeeded", gw.RefundSucceeded(
             refund_id=refund_id, trade_id=trade_id, merchant_id=merchant, amount=cny(amount), paid_part=cny(amount),
             discount_part=cny(0), succeeded_at=_ts(when)))
@@ -140,7 +140,12 @@ class GatewayReads(gateway_pb2_grpc.GatewayInternalServiceServicer):
 
     def __init__(self) -> None:
         self.trades: dict[str, list[gateway_pb2.TradeRecord]] = {}
+        self.refunds: dict[str, list[gateway_pb2.Refund]] = {}
         self.pages = 0
+
+    async def ListRefundsForDay(self, request: gateway_pb2.ListTradesForDayRequest, context: object
+                                ) -> gateway_pb2.ListRefundsForDayResponse:
+        return gateway_pb2.ListRefundsForDayResponse(refunds=self.refunds.get(request.business_date, []))
 
     async def ListTradesForDay(self, request: gateway_pb2.ListTradesForDayRequest, context: object
                                ) -> gateway_pb2.ListTradesForDayResponse:
@@ -386,6 +391,8 @@ async def test_reconciliation_finds_missing_ledger_duplicate_clearing_and_one_fe
     paid = [await stack.pay(merchant, 1_000 + i, at(D5, 9 + i)) for i in range(4)]
     unfunded = await stack.pay(merchant, 500, at(D5, 14), fund=False)  # money never reached the ledger
     await stack.wait_entries(5, merchant_id=merchant)
+    refund = await stack.refund(merchant, paid[0], 400, at(D5, 15))
+    await stack.wait_entries(6, merchant_id=merchant)
     async with stack.pool.acquire() as conn:  # a clearing entry written twice
         await conn.execute(
             """
@@ -397,6 +404,7 @@ async def test_reconciliation_finds_missing_ledger_duplicate_clearing_and_one_fe
     gateway = [domain.Record("trade", t, t, merchant, 1_000 + i) for i, t in enumerate(paid)]
     gateway[2] = domain.Record("trade", paid[2], paid[2], merchant, 1_002 + 1)  # the gateway says one fen more
     gateway.append(domain.Record("trade", unfunded, unfunded, merchant, 500))
+    gateway.append(domain.Record("refund", refund, paid[0], merchant, 400))
     clearing_trades, merchants = await runs.clearing_subjects(stack.pool, D5)
     directory = stack_ledger(stack)
     known = clearing_trades | {r.subject_id for r in gateway}
@@ -404,10 +412,11 @@ async def test_reconciliation_finds_missing_ledger_duplicate_clearing_and_one_fe
     result = await runs.reconcile(stack.pool, D5, gateway, ledger)
     found = {(f.subject_id, f.kind) for f in result.totals.findings}
     assert found == {(unfunded, "MISSING_IN_LEDGER"), (paid[1], "DUPLICATE_CLEARING"), (paid[2], "AMOUNT_MISMATCH")}
-    assert result.totals.matched == 2 and result.fresh == 3
-    reference = domain.reconcile(gateway, ledger, [domain.Record("trade", e["trade_id"], e["trade_id"], merchant,
-                                                                 e["gross"]) for e in await stack.entries(
-                                                                     merchant_id=merchant)])
+    assert result.totals.matched == 3 and result.fresh == 3  # two trades and the refund
+    assert result.totals.counts == {"gateway": 6, "ledger": 5, "clearing": 6}
+    clearing = [domain.Record(e["kind"], e["refund_id"] or e["trade_id"], e["trade_id"], merchant, e["gross"])
+                for e in await stack.entries(merchant_id=merchant)]
+    reference = domain.reconcile(gateway, ledger, clearing)
     assert {(f.subject_id, f.kind, f.reason) for f in reference.findings} == {
         (f.subject_id, f.kind, f.reason) for f in result.totals.findings}
 
@@ -446,13 +455,17 @@ async def test_reconcile_rpc_reads_the_gateway_page_by_page(stack: Stack) -> Non
                                      for i, t in enumerate(trades)]
     reads.trades[day.isoformat()].append(gateway_pb2.TradeRecord(trade_id="trd_gateway_only", merchant_id=merchant,
                                                                  amount=cny(900)))
+    reads.refunds[day.isoformat()] = [gateway_pb2.Refund(refund_id="rfd_gateway_only", trade_id=trades[0],
+                                                         merchant_id=merchant, amount=cny(100))]
     before = reads.pages
     report = await stack.settlement.Reconcile(pb.ReconcileRequest(business_date=day.isoformat()), metadata=ADMIN)
     assert reads.pages - before == 2  # four trades, two per page
-    assert (report.gateway_count, report.clearing_count, report.missing_in_clearing) == (4, 3, 1)
+    assert (report.gateway_count, report.clearing_count, report.missing_in_clearing) == (5, 3, 2)
     # The ledger export covers the business day itself; this test's wallet transfers are stamped today.
-    assert report.ledger_count == 0 and report.missing_in_ledger == 4 and report.matched == 0
-    assert report.new_discrepancies == len(report.discrepancies) == 5
+    assert report.ledger_count == 0 and report.missing_in_ledger == 5 and report.matched == 0
+    assert report.new_discrepancies == len(report.discrepancies) == 7
+    assert any(d.subject_kind == "refund" and d.subject_id == "rfd_gateway_only" and d.trade_id == trades[0]
+               for d in report.discrepancies)
     gateway_only = [d for d in report.discrepancies if d.trade_id == "trd_gateway_only"]
     assert {pb.DiscrepancyKind.Name(d.kind) for d in gateway_only} == {
         "DISCREPANCY_KIND_MISSING_IN_CLEARING", "DISCREPANCY_KIND_MISSING_IN_LEDGER"}
