@@ -41,4 +41,10 @@ create scanpay-internal-token --from-literal=token="$(random_hex)"
 create scanpay-nats --from-literal=token="nats$(random_hex)"
 create scanpay-gateway-keys \
   --from-literal=qr-signing-key="$(random_hex)" \
-  --from-literal=jwt-secret="$(random_hex)"
+  --from-literal=jwt-secret="$(random_hex)" \
+  --from-literal=payment-code-key="$(random_hex)" \
+  --from-literal=webhook-key="$(random_hex)" \
+  --from-literal=admin-token="admin:sha256:$(printf '%s' "${SCANPAY_ADMIN_TOKEN_PLAIN:?set SCANPAY_ADMIN_TOKEN_PLAIN to the operator token}" | sha256sum | cut -d' ' -f1)"
+create scanpay-merchant-keys \
+  --from-literal=kek="$(random_hex)" \
+  --from-literal=account-token-key="$(random_hex)"

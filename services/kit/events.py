@@ -63,6 +63,12 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
         await js.add_stream(config)
 
 
+def redact_url(url: str) -> str:
+    """The URL without its user/token part, for logs (k8s puts the NATS token in the URL)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url.rpartition("@")[2]
+
+
 class Bus:
     """One NATS connection per process that keeps retrying while the server is away."""
 
@@ -102,16 +108,16 @@ class Bus:
             reconnected_cb=self._on_reconnect,
         )
         self.connected.set()
-        log.info("nats_connected", url=self.url)
+        log.info("nats_connected", url=redact_url(self.url))
 
     async def _on_error(self, exc: Exception) -> None:
         log.debug("nats_error", error=str(exc) or type(exc).__name__)
 
     async def _on_disconnect(self) -> None:
-        log.warning("nats_disconnected", url=self.url)
+        log.warning("nats_disconnected", url=redact_url(self.url))
 
     async def _on_reconnect(self) -> None:
-        log.info("nats_reconnected", url=self.url)
+        log.info("nats_reconnected", url=redact_url(self.url))
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():

@@ -16,7 +16,7 @@ from nats import errors as nats_errors
 from . import config as config_mod
 from .config import ConfigError, Settings
 from .db import create_pool
-from .events import Bus, InboxConsumer, OutboxRelay, dlq_config, ensure_stream, stream_config
+from .events import Bus, InboxConsumer, OutboxRelay, dlq_config, ensure_stream, redact_url, stream_config
 from .grpc import GrpcServer, make_channel
 from .logging import configure_logging, get_logger
 from .metrics import start_metrics_server
@@ -92,7 +92,7 @@ async def serve(spec: ServiceSpec, settings: Settings, stop: asyncio.Event) -> N
     pool = await create_pool(settings)
     bus = Bus(settings.nats_url, f"scanpay-{spec.name}")
     if not await bus.connect(wait=2.0):
-        log.warning("nats_unreachable", url=settings.nats_url, note="events stay in the outbox until NATS is back")
+        log.warning("nats_unreachable", url=redact_url(settings.nats_url), note="events stay in the outbox until NATS is back")
     relay = OutboxRelay(pool, bus, spec.name)
     runtime = Runtime(settings, pool, bus, relay, idempotent_methods=spec.idempotent_methods)
     server = GrpcServer(

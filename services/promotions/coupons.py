@@ -93,10 +93,11 @@ class Coupons:
                 continue
             except _NothingClaimed:
                 async with self.pool.acquire() as conn:
-                    if not await store.has_available_envelope(conn, campaign_id):
+                    exhausted = not await store.has_available_envelope(conn, campaign_id)
+                    if exhausted:
                         await self.mark_exhausted(conn, campaign_id)
-                        return await self._closed_answer(campaign_id, consumer_id, request_id,
-                                                         GrabOutcome.EXHAUSTED)
+                if exhausted:
+                    return await self._closed_answer(campaign_id, consumer_id, request_id, GrabOutcome.EXHAUSTED)
                 await asyncio.sleep(LOCKED_BACKOFF_SECONDS)
         return GrabResult(GrabOutcome.EXHAUSTED)
 

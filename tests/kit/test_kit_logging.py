@@ -28,3 +28,11 @@ def test_log_line_has_service_request_and_trace_ids() -> None:
     assert line["span_id"] == format(ctx.span_id, "016x")
     assert line["password"] == "[redacted]" and line["card_number"] == "[redacted]"
     assert "hunter2" not in stream.getvalue() and "6222020000000000" not in stream.getvalue()
+
+
+def test_nats_url_is_logged_without_its_token() -> None:
+    from services.kit.events import redact_url
+
+    assert redact_url("nats://s3cr3t-token@nats:4222") == "nats://nats:4222"
+    assert redact_url("nats://user:pass@10.0.0.1:4222") == "nats://10.0.0.1:4222"
+    assert redact_url("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"

@@ -31,7 +31,7 @@ def next_day() -> date:
 
 async def insert(conn: asyncpg.Connection, day: date, kind: str, trade_id: str, merchant: str, mall: str,
                  gross: int, discount: int, fee: int, commission: int, net: int, rounding: int = 0,
-                 late: bool = False) -> None:
+                 late: bool = False, refund_id: str = "") -> None:
     await conn.execute(
         """
         INSERT INTO clearing_entries (entry_id, kind, trade_id, refund_id, event_id, merchant_id, mall_id, currency,
@@ -40,7 +40,8 @@ async def insert(conn: asyncpg.Connection, day: date, kind: str, trade_id: str, 
         VALUES ($1, $2, $3, $4, $5, $6, $7, 'CNY', $8, $8::bigint - $9::bigint, $9, $10, $11, $12, 60, $13, $14,
                 $15, $15, $16)
         """,
-        new_id("clr"), kind, trade_id, new_id("rfd") if kind == "refund" else "", new_id("evt"), merchant, mall,
+        new_id("clr"), kind, trade_id, refund_id or (new_id("rfd") if kind == "refund" else ""), new_id("evt"),
+        merchant, mall,
         gross, discount, fee, commission, net, rounding, datetime.now(UTC), day, late,
     )
 
@@ -111,8 +112,8 @@ async def test_sql_batches_equal_domain_totals(pool_for: Callable[[str], Awaitab
                 raise Rollback
 
 
-side_st = st.lists(st.tuples(st.sampled_from(["t1", "t2", "t3", "t4", "t5"]), st.sampled_from([500, 999, 1000])),
-                   max_size=7)
+side_st = st.lists(st.tuples(st.sampled_from(["trade", "refund"]), st.sampled_from(["1", "2", "3", "4"]),
+                             st.sampled_from([500, 999, 1000])), max_size=7)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -123,20 +124,22 @@ async def test_sql_reconciliation_equals_domain(pool_for: Callable[[str], Awaita
     day = next_day()
 
     def records(side: list) -> list[Record]:
-        return [Record("trade", f"{day}-{t}", f"{day}-{t}", "mch_a", amount) for t, amount in side]
+        """Refund n belongs to trade n; ids are unique to the example's day."""
+        return [Record(kind, f"{day}-{kind}-{n}", f"{day}-trade-{n}", "mch_a", amount) for kind, n, amount in side]
 
     async with pool.acquire() as conn:
         with pytest.raises(Rollback):
             async with conn.transaction():
-                for t, amount in clearing:
-                    await insert(conn, day, "trade", f"{day}-{t}", "mch_a", "", amount, 0, 0, 0, amount)
+                for r in records(clearing):
+                    await insert(conn, day, r.subject_kind, r.trade_id, "mch_a", "", r.amount, 0, 0, 0, r.amount,
+                                 refund_id=r.subject_id if r.subject_kind == "refund" else "")
                 await store.load_side(conn, "recon_gateway", day, records(gateway))
                 await store.load_side(conn, "recon_ledger", day, records(ledger))
                 result = await runs.match_and_store(conn, day)
                 reference = domain.reconcile(records(gateway), records(ledger), records(clearing))
                 assert sorted(result.totals.findings, key=repr) == sorted(reference.findings, key=repr)
                 assert result.totals.matched == reference.matched
-                assert result.totals.counts == {k: len({r.subject_id for r in side}) for k, side in (
+                assert result.totals.counts == {k: len({(r.subject_kind, r.subject_id) for r in side}) for k, side in (
                     ("gateway", records(gateway)), ("ledger", records(ledger)), ("clearing", records(clearing)))}
                 assert result.fresh == len(reference.findings)
                 raise Rollback
