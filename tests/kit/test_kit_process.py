@@ -136,6 +136,8 @@ async def test_every_service_exposes_prometheus_metrics(stack: localstack.Servic
 
 
 def _run_service(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**env, "SCANPAY_WALLET_METRICS_PORT": str(localstack.free_port()),
+           "SCANPAY_WALLET_GRPC_PORT": str(localstack.free_port())}
     return subprocess.run([sys.executable, "-m", "services.wallet"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
