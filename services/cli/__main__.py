@@ -7,10 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from ..kit.config import ConfigError
-from . import admin, demo, dev
+from . import admin, demo, dev, settle
 
 # Each module adds its subcommands with register(subparsers); later issues append theirs here.
-COMMAND_MODULES = [dev, admin, demo]
+COMMAND_MODULES = [dev, admin, demo, settle]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import random
 import secrets
@@ -62,6 +63,7 @@ MALL_TENANTS = [
 STREET_MERCHANTS = [("Uncle Wang's Jianbing", "5814"), ("Lane 12 Fruit Stand", "5499")]
 PARTNER_MALL_TENANTS = 3  # mall tenants onboarded through the O2O platform (besides both street merchants)
 WAYS = ("STORE_QR", "ORDER_QR", "PAYMENT_CODE")
+RETRIES = 6  # 0.5 s doubling: about 30 s in all, enough for a busy 2-core box to catch up
 
 
 # --- where the stack is ------------------------------------------------------------------------------------
@@ -103,6 +105,7 @@ class Purchase:
     shop: int  # index into World.shops
     amount: int
     expired: bool = False  # an order QR paid after it expired
+    fails: str = ""  # the refusal the plan expects, e.g. INSUFFICIENT_BALANCE
 
 
 @dataclass(frozen=True)
@@ -127,12 +130,16 @@ def plan(cfg: DemoConfig, shop_count: int, run_tag: int) -> list[Shopper]:
             purchases.append(Purchase(way, rng.randrange(shop_count), amount))
         top_up = sum(p.amount for p in purchases) + rng.randint(0, 200) * 100
         fate = rng.random()
-        if fate < 0.03:
+        # About 3% run out of money and 1.5% scan an order QR too late; shoppers 1 and 2 always do, so even a
+        # small day shows both failures.
+        if fate < 0.03 or i == 1:
             # Tops up a little and then tries a big purchase: refused for insufficient balance.
             top_up = 1_000
-            purchases = [Purchase(rng.choice(WAYS), rng.randrange(shop_count), rng.randint(200, 600) * 100)]
-        elif fate < 0.045:
-            purchases.append(Purchase("ORDER_QR", rng.randrange(shop_count), rng.randint(20, 200) * 100, expired=True))
+            purchases = [Purchase(rng.choice(WAYS), rng.randrange(shop_count), rng.randint(200, 600) * 100,
+                                  fails="INSUFFICIENT_BALANCE")]
+        elif fate < 0.045 or i == 2:
+            purchases.append(Purchase("ORDER_QR", rng.randrange(shop_count), rng.randint(20, 200) * 100, expired=True,
+                                      fails="QR_EXPIRED"))
         phone = f"1{30 + run_tag % 70:02d}{run_tag % 10_000:04d}{i:04d}"
         shoppers.append(Shopper(i, phone, GOOD_CARDS[rng.randrange(len(GOOD_CARDS))], top_up, tuple(purchases)))
     return shoppers
@@ -197,8 +204,10 @@ class Summary:
     refunds_partial: int
     refunded: int
     settled_gross: int
+    settled_refunds: int
     fees: int
     mall_commission: int
+    net: int
     payouts: int
     batches: int
     payout_files: list[str]
@@ -219,7 +228,9 @@ class DemoError(Exception):
 
 
 class Rest:
-    """The gateway's REST API; retries 429 (after Retry-After) and 503 a few times, like a careful client."""
+    """The gateway's REST API, called like a careful client: a 429 waits for Retry-After; a 5xx, a 409 "still in
+    progress" or a dropped connection is retried with backoff under the same Idempotency-Key, so nothing is done
+    twice (the gateway replays or resumes the first attempt)."""
 
     def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
         self.session = session
@@ -228,7 +239,8 @@ class Rest:
     async def call(self, method: str, path: str, body: Any = None, *, token: str = "",
                    key: tuple[str, str] | None = None, merchant_id: str = "", idem: str = "") -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else b""
-        for attempt in range(6):
+        idem = idem or secrets.token_hex(12)
+        for attempt in range(RETRIES + 1):
             headers = {"Content-Type": "application/json"}
             if token:
                 headers["Authorization"] = f"Bearer {token}"
@@ -237,14 +249,23 @@ class Rest:
             if merchant_id:
                 headers["X-Scanpay-Merchant-Id"] = merchant_id
             if method == "POST":
-                headers["Idempotency-Key"] = idem or secrets.token_hex(12)
-            async with self.session.request(method, self.base + path, data=data, headers=headers) as reply:
-                raw = await reply.read()
-                if reply.status in (429, 503) and attempt < 5:
-                    await asyncio.sleep(float(reply.headers.get("Retry-After", "0.5")) if reply.status == 429 else 0.5)
-                    continue
-                parsed = json.loads(raw) if "json" in reply.headers.get("Content-Type", "") else raw
-                return reply.status, parsed
+                headers["Idempotency-Key"] = idem
+            try:
+                async with self.session.request(method, self.base + path, data=data, headers=headers) as reply:
+                    raw = await reply.read()
+                    status, wait = reply.status, float(reply.headers.get("Retry-After", "0") or 0)
+                    ctype = reply.headers.get("Content-Type", "")
+            except (aiohttp.ClientConnectionError, TimeoutError):
+                if attempt == RETRIES:
+                    raise
+                await asyncio.sleep(0.5 * 2**attempt)
+                continue
+            parsed = json.loads(raw) if "json" in ctype else raw
+            busy = status == 409 and "in progress" in str(parsed)
+            if attempt < RETRIES and (status == 429 or status >= 500 or busy):
+                await asyncio.sleep(max(wait, 0.5 * 2**attempt))
+                continue
+            return status, parsed
         raise AssertionError("unreachable")
 
     async def expect(self, status: int, method: str, path: str, body: Any = None, **kw: Any) -> Any:
@@ -390,7 +411,7 @@ class Day:
         self.world = world
         self.progress = progress
         self.tally = Tally()
-        self.tokens: dict[int, str] = {}
+        self.sessions: dict[int, tuple[str, str]] = {}  # shopper -> (access token, refresh token)
         self.expiring: dict[tuple[int, int], tuple[str, float]] = {}
         self.limit = asyncio.Semaphore(cfg.concurrency)
 
@@ -416,17 +437,32 @@ class Day:
         if status not in (201, 409):
             raise DemoError(f"sign-up: HTTP {status} {reply!r:.200}")
         login = await self.rest.expect(201, "POST", "/v1/sessions", credentials)
-        token = self.tokens[shopper.index] = login["access_token"]
-        card = await self.rest.expect(201, "POST", "/v1/me/cards", {
-            "card_number": shopper.card, "expiry": "12/30", "holder_name": f"Shopper {shopper.index}"}, token=token)
-        top_up = await self.rest.expect(201, "POST", "/v1/me/topups", {"card_id": card["card_id"],
-                                                                       "amount": shopper.top_up}, token=token)
+        self.sessions[shopper.index] = (login["access_token"], login["refresh_token"])
+        card = await self.as_shopper(shopper, 201, "POST", "/v1/me/cards", {
+            "card_number": shopper.card, "expiry": "12/30", "holder_name": f"Shopper {shopper.index}"})
+        top_up = await self.as_shopper(shopper, 201, "POST", "/v1/me/topups", {"card_id": card["card_id"],
+                                                                               "amount": shopper.top_up})
         if top_up["state"] != "SUCCEEDED":
             raise DemoError(f"top-up {top_up}")
 
+    async def shopper_call(self, shopper: Shopper, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A call with the shopper's access token; an expired one (15 min) is refreshed once, like the app does."""
+        access, refresh = self.sessions[shopper.index]
+        status, reply = await self.rest.call(method, path, body, token=access)
+        if status == 401 and error_code(reply) == "TOKEN_EXPIRED":
+            fresh = await self.rest.expect(200, "POST", "/v1/sessions/refresh", {"refresh_token": refresh})
+            self.sessions[shopper.index] = (fresh["access_token"], fresh["refresh_token"])
+            status, reply = await self.rest.call(method, path, body, token=fresh["access_token"])
+        return status, reply
+
+    async def as_shopper(self, shopper: Shopper, expected: int, method: str, path: str, body: Any = None) -> Any:
+        status, reply = await self.shopper_call(shopper, method, path, body)
+        if status != expected:
+            raise DemoError(f"{method} {path}: HTTP {status} {reply!r:.300}")
+        return reply
+
     async def grab(self, shopper: Shopper) -> None:
-        reply = await self.rest.expect(201, "POST", f"/v1/red-envelopes/{self.world.campaign_id}/grab", {},
-                                       token=self.tokens[shopper.index])
+        reply = await self.as_shopper(shopper, 201, "POST", f"/v1/red-envelopes/{self.world.campaign_id}/grab", {})
         self.tally.envelopes[reply["status"]] += 1
 
     # the order QRs that will have expired by the time they are scanned ---------------------------------------
@@ -452,23 +488,22 @@ class Day:
 
     async def buy(self, shopper: Shopper, n: int, p: Purchase) -> None:
         shop = self.world.shops[p.shop]
-        token = self.tokens[shopper.index]
         self.tally.attempts += 1
         if p.expired:
             qr, _ = self.expiring[(shopper.index, n)]
-            status, reply = await self.rest.call("POST", "/v1/payments", {"qr_payload": qr}, token=token)
+            status, reply = await self.shopper_call(shopper, "POST", "/v1/payments", {"qr_payload": qr})
         elif p.way == "STORE_QR":
-            status, reply = await self.rest.call("POST", "/v1/payments", {"qr_payload": shop.store_qr,
-                                                                          "amount": p.amount}, token=token)
+            status, reply = await self.shopper_call(shopper, "POST", "/v1/payments", {"qr_payload": shop.store_qr,
+                                                                                      "amount": p.amount})
         elif p.way == "ORDER_QR":
             key, merchant = self.pos_key(shop)
             order = await self.rest.expect(201, "POST", "/v1/merchant/orders", {
                 "store_id": shop.store_id, "out_trade_no": f"D11-{shopper.index}-{n}-{secrets.token_hex(4)}",
                 "amount": p.amount, "subject": f"{shop.name} order"}, key=key, merchant_id=merchant)
-            status, reply = await self.rest.call("POST", "/v1/payments", {"qr_payload": order["qr_payload"]},
-                                                 token=token)
+            status, reply = await self.shopper_call(shopper, "POST", "/v1/payments",
+                                                    {"qr_payload": order["qr_payload"]})
         else:
-            code = await self.rest.expect(201, "POST", "/v1/payment-codes", {}, token=token)
+            code = await self.as_shopper(shopper, 201, "POST", "/v1/payment-codes", {})
             key, merchant = self.pos_key(shop)
             status, reply = await self.rest.call("POST", "/v1/merchant/trades/pay-by-code", {
                 "store_id": shop.store_id, "out_trade_no": f"D11-{shopper.index}-{n}-{secrets.token_hex(4)}",
@@ -564,6 +599,8 @@ async def wait_for_clearing(endpoints: Endpoints, expected: dict[str, int], time
 async def settle(op: Operator, world: World, day: str, out_dir: Path) -> dict[str, Any]:
     run = await op.settlement.RunSettlement(settlement_pb2.RunSettlementRequest(business_date=day), metadata=ADMIN)
     report = await op.settlement.Reconcile(settlement_pb2.ReconcileRequest(business_date=day), metadata=ADMIN)
+    ours = {shop.merchant_id for shop in world.shops}
+    batches = [b for b in await all_batches(op, day) if b.merchant_id in ours]
     folder = out_dir / "statements" / day
     folder.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -583,7 +620,22 @@ async def settle(op: Operator, world: World, day: str, out_dir: Path) -> dict[st
     ok = (report.matched == report.gateway_count == report.clearing_count and not report.missing_in_gateway
           and not report.missing_in_ledger and not report.missing_in_clearing and not report.amount_mismatches
           and not report.duplicates)
-    return {"run": run, "reconciliation": findings, "ok": ok, "folder": folder, "written": written + 1}
+    totals = {name: sum(getattr(b, name).amount for b in batches)
+              for name in ("gross", "refunds", "discounts", "fees", "mall_commission", "net", "payout")}
+    return {"run": run, "batches": len(batches), "totals": totals, "reconciliation": findings, "ok": ok,
+            "folder": folder, "written": written + 1}
+
+
+async def all_batches(op: Operator, day: str) -> list[settlement_pb2.Batch]:
+    out: list[settlement_pb2.Batch] = []
+    token = ""
+    while True:
+        page = await op.settlement.ListBatches(settlement_pb2.ListBatchesRequest(
+            from_date=day, page=common_pb2.PageRequest(page_size=500, page_token=token)), metadata=ADMIN)
+        out.extend(page.batches)
+        token = page.page.next_page_token
+        if not token:
+            return out
 
 
 # --- putting it together ---------------------------------------------------------------------------------------
@@ -632,15 +684,16 @@ async def play(cfg: DemoConfig, endpoints: Endpoints, inbox: PartnerInbox | None
                 progress.update(settling, total=1, completed=1)
     finally:
         await op.close()
-    run = settled["run"]
+    run, totals = settled["run"], settled["totals"]
     console_shop = world.shops[0]
     return Summary(
         business_date=day, consumers=cfg.consumers, merchants=len(world.shops), stores=len(world.shops),
         trades=t.attempts, succeeded=t.succeeded, success_rate=round(t.succeeded / max(1, t.attempts), 4),
         by_way=dict(t.by_way), failures=dict(t.failures), gmv=t.gmv, discounts=t.discounts,
         paid_by_consumers=t.paid, envelopes=dict(t.envelopes), refunds_full=t.refunds_full,
-        refunds_partial=t.refunds_partial, refunded=t.refunded, settled_gross=run.gross.amount, fees=run.fees.amount,
-        mall_commission=run.mall_commission.amount, payouts=run.payout.amount, batches=run.batch_count,
+        refunds_partial=t.refunds_partial, refunded=t.refunded, settled_gross=totals["gross"],
+        settled_refunds=totals["refunds"], fees=totals["fees"], mall_commission=totals["mall_commission"],
+        net=totals["net"], payouts=totals["payout"], batches=settled["batches"],
         payout_files=list(run.payout_files), reconciliation_ok=settled["ok"], reconciliation=settled["reconciliation"],
         statements_dir=str(settled["folder"]), statements=settled["written"], partner_notifications=inbox.verified,
         console_key={"merchant": console_shop.name, "merchant_id": console_shop.merchant_id,
@@ -657,10 +710,10 @@ def yuan(fen: int) -> str:
     return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
-def print_summary(s: Summary, gateway: str) -> None:
+def summary_table(s: Summary) -> Table:
     table = Table(title=f"Double 11 at Century Mall — business day {s.business_date}", show_header=False)
     table.add_column("", style="bold")
-    table.add_column("", justify="right")
+    table.add_column("")
     rows = [
         ("consumers / merchants", f"{s.consumers:,} / {s.merchants} (20 mall stores, 2 street, 1 O2O partner)"),
         ("trades", f"{s.trades:,}"),
@@ -672,10 +725,11 @@ def print_summary(s: Summary, gateway: str) -> None:
                                       f"{', '.join(f'{k.lower()} {v}' for k, v in sorted(s.envelopes.items()))})"),
         ("paid by consumers", yuan(s.paid_by_consumers)),
         ("refunds", f"{s.refunds_full} full, {s.refunds_partial} partial, {yuan(s.refunded)}"),
-        ("settled gross", yuan(s.settled_gross)),
+        ("settled gross / refunds", f"{yuan(s.settled_gross)} / {yuan(s.settled_refunds)}"),
         ("fees", yuan(s.fees)),
         ("mall commission", yuan(s.mall_commission)),
-        ("net payouts", f"{yuan(s.payouts)}  ({s.batches} batches)"),
+        ("net to merchants", yuan(s.net)),
+        ("payouts", f"{yuan(s.payouts)}  ({s.batches} batches)"),
         ("reconciliation", ("[green]OK[/green] " if s.reconciliation_ok else "[red]DISCREPANCIES[/red] ")
          + f"{s.reconciliation['matched']}/{s.reconciliation['gateway trades']} matched"),
         ("partner notifications", f"{s.partner_notifications} received, signatures verified"),
@@ -685,12 +739,18 @@ def print_summary(s: Summary, gateway: str) -> None:
     ]
     for name, value in rows:
         table.add_row(name, value)
-    console.print(table)
+    return table
+
+
+def print_summary(s: Summary, gateway: str) -> None:
+    console.print(summary_table(s))
     key = s.console_key
-    console.print(f"merchant console: [bold]{gateway}/console/[/bold]  sign in as {key['merchant']}: "
-                  f"key id [bold]{key['key_id']}[/bold]  secret [bold]{key['secret']}[/bold]")
-    console.print(f"consumer web app: [bold]{gateway}/app/[/bold]  (sign up, grab an envelope, paste a store QR:)")
-    console.print(f"  {key['store_qr']}")
+    console.print(f"merchant console: [bold]{gateway}/console/[/bold]", soft_wrap=True)
+    console.print(f"  sign in as {key['merchant']}: key id [bold]{key['key_id']}[/bold]", soft_wrap=True)
+    console.print(f"                 secret [bold]{key['secret']}[/bold]", soft_wrap=True)
+    console.print(f"consumer web app: [bold]{gateway}/app/[/bold]  sign up, grab a red envelope, pay this store QR:",
+                  soft_wrap=True)
+    console.print(f"  {key['store_qr']}", soft_wrap=True, highlight=False)
 
 
 def _short(path: str) -> str:
@@ -704,6 +764,9 @@ def write_summary(s: Summary, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "summary.json"
     path.write_text(json.dumps(asdict(s), indent=2))
+    text = Console(file=io.StringIO(), width=110, record=True)
+    text.print(summary_table(s))
+    (out_dir / "summary.txt").write_text(text.export_text())
     return path
 
 

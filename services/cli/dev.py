@@ -81,7 +81,8 @@ def _print_endpoints(stack: ServiceProcesses) -> None:
     console.print(f"gateway REST: http://127.0.0.1:{stack.http_port}/   PostgreSQL: {stack.pg_dsn}   NATS: {stack.nats_url}")
 
 
-def bring_up(run_dir: Path = RUN_DIR) -> tuple[ServiceProcesses, list[object]]:
+def bring_up(run_dir: Path = RUN_DIR, extra_env: dict[str, str] | None = None,
+             ) -> tuple[ServiceProcesses, list[object]]:
     pg_dsn, nats_url, started = start_infrastructure(run_dir)
     try:
         applied = asyncio.run(localstack.prepare_all(pg_dsn))
@@ -91,6 +92,7 @@ def bring_up(run_dir: Path = RUN_DIR) -> tuple[ServiceProcesses, list[object]]:
             pg_dsn, nats_url, run_dir / "logs",
             metrics_ports={s: 9100 + i for i, s in enumerate(["gateway", "merchant", "wallet", "promotions", "settlement"])},
             http_port=int(os.environ.get("SCANPAY_GATEWAY_HTTP_PORT", "8080")),
+            extra_env=extra_env or {},
         )
         stack.start_all()
         asyncio.run(stack.wait_healthy(timeout=90))
@@ -105,7 +107,7 @@ def bring_up(run_dir: Path = RUN_DIR) -> tuple[ServiceProcesses, list[object]]:
 def cmd_up(args: argparse.Namespace) -> int:
     run_dir = fresh_demo_dir() if args.demo else RUN_DIR
     with console.status("starting PostgreSQL, NATS and five services"):
-        stack, started = bring_up(run_dir)
+        stack, started = bring_up(run_dir, demo_env(run_dir) if args.demo else None)
     _print_endpoints(stack)
     console.print("[green]all five services SERVING[/green]")
     if args.demo:
@@ -116,6 +118,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         _save_state(stack, started)
         return 0
     return wait_then_stop(stack, started)
+
+
+def demo_env(run_dir: Path) -> dict[str, str]:
+    """Everything the demo's services write stays in its folder; expired trades close within a second."""
+    return {"SCANPAY_SETTLEMENT_OUTPUT_DIR": str(run_dir / "settlement"), "SCANPAY_GATEWAY_EXPIRY_INTERVAL": "1"}
 
 
 def fresh_demo_dir() -> Path:

@@ -28,7 +28,6 @@ from .metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED, OUTBOX_LAG, OUT
 
 log = get_logger("kit.events")
 DLQ_STREAM = "DLQ"
-OUTBOX_CHANNEL = "scanpay_outbox"
 
 
 def stream_name(producer: str) -> str:
@@ -146,18 +145,13 @@ async def append(
     """Write an event to the outbox inside the caller's transaction; returns the event id."""
     envelope = build_envelope(producer, event_type, data, event_id)
     headers = json.dumps(tracing.inject({}))
+    # No pg_notify: NOTIFY serialises every committing transaction on one lock; the relay polls instead.
     await conn.execute(
-        """
-        WITH row AS (
-          INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4::jsonb)
-        )
-        SELECT pg_notify($5, '')
-        """,
+        "INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4::jsonb)",
         envelope.id,
         f"{producer}.{event_type}",
         envelope.SerializeToString(),
         headers,
-        OUTBOX_CHANNEL,
     )
     return envelope.id
 
@@ -169,46 +163,22 @@ class OutboxRelay:
     a crash between publish and mark-sent republishes, which JetStream's duplicate window drops.
     """
 
-    def __init__(self, pool: asyncpg.Pool, bus: Bus, service: str, batch_size: int = 200, idle: float = 0.2) -> None:
+    def __init__(self, pool: asyncpg.Pool, bus: Bus, service: str, batch_size: int = 200, idle: float = 0.05) -> None:
         self.pool = pool
         self.bus = bus
         self.service = service
         self.batch_size = batch_size
         self.idle = idle
-        self._wake = asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
-
-    def wake(self, *_: object) -> None:
-        self._wake.set()
 
     async def run(self) -> None:
-        await self._listen()
         while True:
             try:
                 sent = await self.publish_batch() if self.bus.connected.is_set() else 0
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, nats.errors.Error) as exc:
                 log.warning("outbox_relay_retry", error=str(exc) or type(exc).__name__)
                 sent = 0
-                await asyncio.sleep(self.idle)
             if sent < self.batch_size:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.idle)
-                except TimeoutError:
-                    pass
-
-    async def _listen(self) -> None:
-        try:
-            self._listener = await self.pool.acquire()
-            await self._listener.add_listener(OUTBOX_CHANNEL, self.wake)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("outbox_listen_failed", error=str(exc))
-
-    async def stop(self) -> None:
-        if self._listener is not None:
-            await self._listener.remove_listener(OUTBOX_CHANNEL, self.wake)
-            await self.pool.release(self._listener)
-            self._listener = None
+                await asyncio.sleep(self.idle)
 
     async def publish_batch(self) -> int:
         """Publish up to batch_size pending events; returns how many were sent."""

@@ -247,7 +247,7 @@ class ClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
         return await continuation(new_details, request)
 
 
-def _service_config(service_name: str, idempotent_methods: Iterable[str], deadline: float) -> str:
+def _service_config(service_name: str, idempotent_methods: Iterable[str]) -> str:
     retry = {
         "maxAttempts": 4,
         "initialBackoff": "0.05s",
@@ -255,10 +255,10 @@ def _service_config(service_name: str, idempotent_methods: Iterable[str], deadli
         "backoffMultiplier": 2,
         "retryableStatusCodes": ["UNAVAILABLE"],
     }
-    method_configs: list[dict[str, Any]] = [{"name": [{"service": service_name}], "timeout": f"{deadline}s"}]
+    # No "timeout" here: a service-config timeout caps every call, even one that asks for a longer deadline.
+    # The ClientInterceptor gives each call the default deadline unless the caller set its own.
     names = [{"service": service_name, "method": m} for m in idempotent_methods]
-    if names:
-        method_configs.insert(0, {"name": names, "timeout": f"{deadline}s", "retryPolicy": retry})
+    method_configs: list[dict[str, Any]] = [{"name": names, "retryPolicy": retry}] if names else []
     # round_robin over every address the name resolves to, so replicas behind a headless Service share load.
     return json.dumps({"methodConfig": method_configs, "loadBalancingConfig": [{"round_robin": {}}]})
 
@@ -274,7 +274,7 @@ def make_channel(
     return grpc.aio.insecure_channel(
         target,
         options=[
-            ("grpc.service_config", _service_config(service_name, idempotent_methods, deadline)),
+            ("grpc.service_config", _service_config(service_name, idempotent_methods)),
             ("grpc.enable_retries", 1),
             ("grpc.keepalive_time_ms", 30_000),
         ],

@@ -119,7 +119,6 @@ async def serve(spec: ServiceSpec, settings: Settings, stop: asyncio.Event) -> N
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    await relay.stop()
     for channel in runtime.channels.values():
         await channel.close()
     await bus.close()

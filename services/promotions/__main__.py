@@ -14,7 +14,10 @@ WALLET_IDEMPOTENT = ("OpenAccount", "CreateTransfers", "GetBalance")
 def spec() -> ServiceSpec:
     return ServiceSpec(
         name="promotions",
-        grpc_services=[(promotions_pb2_grpc.add_PromotionsServiceServicer_to_server, PromotionsApi, "scanpay.promotions.v1.PromotionsService")],
+        grpc_services=[
+            (promotions_pb2_grpc.add_PromotionsServiceServicer_to_server, PromotionsApi,
+             "scanpay.promotions.v1.PromotionsService"),
+        ],
         workers=[worker.run],
         idempotent_methods={"wallet": WALLET_IDEMPOTENT},
     )

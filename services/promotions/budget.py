@@ -29,6 +29,10 @@ def return_transfer_id(campaign_id: str) -> str:
     return f"{campaign_id}.return"
 
 
+def settle_transfer_id(campaign_id: str) -> str:
+    return f"{campaign_id}.settle"
+
+
 class WalletBudget:
     """The wallet calls promotions makes; wallet failures surface as UNAVAILABLE with nothing half done."""
 
@@ -53,11 +57,13 @@ class WalletBudget:
         await self._transfer(funding_transfer_id(campaign_id), marketing, budget_account_id, amount, currency,
                              CODE_BUDGET_FUNDING, campaign_id)
 
-    async def give_back(self, campaign_id: str, budget_account_id: str, amount: int, currency: str) -> None:
-        """The campaign's budget account -> PLATFORM_MARKETING, what ending the campaign left over, once."""
+    async def give_back(
+        self, transfer_id: str, campaign_id: str, budget_account_id: str, amount: int, currency: str
+    ) -> None:
+        """The campaign's budget account -> PLATFORM_MARKETING, once per transfer id."""
         marketing = await self.marketing_account(currency)
-        await self._transfer(return_transfer_id(campaign_id), budget_account_id, marketing, amount, currency,
-                             CODE_BUDGET_RETURN, campaign_id)
+        await self._transfer(transfer_id, budget_account_id, marketing, amount, currency, CODE_BUDGET_RETURN,
+                             campaign_id)
 
     async def available(self, account_id: str) -> int:
         balance = await self._call(self.stub.GetBalance, wallet_pb2.GetBalanceRequest(account_id=account_id))

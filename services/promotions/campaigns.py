@@ -17,7 +17,7 @@ from ..gen.scanpay.promotions.v1 import promotions_pb2 as pb
 from ..kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, require
 from ..kit.ids import new_id
 from . import domain, events, store
-from .budget import WalletBudget
+from .budget import WalletBudget, return_transfer_id, settle_transfer_id
 from .convert import DISCOUNT_KINDS, SPLITS, TARGET_KINDS
 from .domain import CampaignDraft, DiscountKind, Targeting, TargetKind
 
@@ -179,9 +179,27 @@ class Campaigns:
         row = await self.get(campaign_id)
         if row["status"] != "ENDED" or row["return_posted_at"] is not None:
             return
-        await self.budget.give_back(campaign_id, row["budget_account_id"], row["returned_amount"], row["currency"])
+        await self.budget.give_back(return_transfer_id(campaign_id), campaign_id, row["budget_account_id"],
+                                    row["returned_amount"], row["currency"])
         async with self.pool.acquire() as conn:
             await store.mark_return_posted(conn, campaign_id)
+
+    async def settle(self, campaign_id: str) -> None:
+        """Give back what an ended campaign's account still holds once no coupon can draw on it."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await store.lock_campaign(conn, campaign_id)
+            assert row is not None
+            if row["settled_at"] is not None:
+                return
+            amount = row["settled_amount"]
+            if amount is None:
+                amount = max(await self.budget.available(row["budget_account_id"]), 0)
+                await store.fix_settled_amount(conn, campaign_id, amount)
+        if amount > 0:
+            await self.budget.give_back(settle_transfer_id(campaign_id), campaign_id, row["budget_account_id"],
+                                        amount, row["currency"])
+        async with self.pool.acquire() as conn:
+            await store.mark_settled(conn, campaign_id)
 
 
 def validate_end_reason(reason: str) -> str:

@@ -15,7 +15,10 @@ from .domain import CouponTerms, DiscountKind, GrabOutcome, Split, Targeting, Ta
 Row = Mapping[str, Any]
 
 SPLITS = {pb.SPLIT_MODE_FIXED: Split.FIXED, pb.SPLIT_MODE_RANDOM: Split.RANDOM}
-DISCOUNT_KINDS = {pb.DISCOUNT_KIND_AMOUNT_OFF: DiscountKind.AMOUNT_OFF, pb.DISCOUNT_KIND_PERCENT_OFF: DiscountKind.PERCENT_OFF}
+DISCOUNT_KINDS = {
+    pb.DISCOUNT_KIND_AMOUNT_OFF: DiscountKind.AMOUNT_OFF,
+    pb.DISCOUNT_KIND_PERCENT_OFF: DiscountKind.PERCENT_OFF,
+}
 TARGET_KINDS = {
     pb.TARGET_KIND_EVERYONE: TargetKind.EVERYONE,
     pb.TARGET_KIND_MALL: TargetKind.MALL,
@@ -105,7 +108,7 @@ def campaign_to_pb(row: Row) -> pb.Campaign:
         issued_count=row["issued_count"],
         issued_amount=money(row["issued_amount"], currency),
         redeemed_amount=money(row["redeemed_amount"], currency),
-        returned_amount=money(row["returned_amount"], currency),
+        returned_amount=money(row["returned_amount"] + (row["settled_amount"] or 0), currency),
         refunded_discount=money(row["refunded_discount"], currency),
         created_at=timestamp(row["created_at"]),
         ended_at=timestamp(row["ended_at"]),

@@ -60,8 +60,8 @@ class Coupons:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         # Campaigns seen EXHAUSTED or ENDED: for grabs both are final, so the rush of attempts after the
-        # last envelope costs one read (the replay check) instead of a transaction.
-        self._closed: dict[str, GrabOutcome] = {}
+        # last envelope costs one read (the replay check and the status) instead of a transaction.
+        self._closed: set[str] = set()
 
     # --- grab -----------------------------------------------------------------------------------------
 
@@ -69,20 +69,20 @@ class Coupons:
         require_id(campaign_id, "campaign_id")
         require_id(consumer_id, "consumer_id")
         require_id(request_id, "request_id")
-        closed = self._closed.get(campaign_id)
-        if closed is not None:
-            return await self._closed_answer(campaign_id, consumer_id, request_id, closed)
+        if campaign_id in self._closed:
+            return await self._closed_answer(campaign_id, consumer_id, request_id)
         result = await self._grab(campaign_id, consumer_id, request_id)
-        if result.outcome in (GrabOutcome.EXHAUSTED, GrabOutcome.ENDED):
-            self._closed[campaign_id] = result.outcome
+        if result.outcome is GrabOutcome.ENDED:
+            self._closed.add(campaign_id)
         return result
 
-    async def _closed_answer(
-        self, campaign_id: str, consumer_id: str, request_id: str, outcome: GrabOutcome
-    ) -> GrabResult:
+    async def _closed_answer(self, campaign_id: str, consumer_id: str, request_id: str) -> GrabResult:
         async with self.pool.acquire() as conn:
-            replay = await store.grabbed_coupon(conn, campaign_id, consumer_id, request_id)
-        return GrabResult(GrabOutcome.GRANTED, replay) if replay is not None else GrabResult(outcome)
+            row = await store.closed_campaign_grab(conn, campaign_id, consumer_id, request_id)
+        if row["id"] is not None:
+            return GrabResult(GrabOutcome.GRANTED, row)
+        ended = row["campaign_status"] == "ENDED" or row["at"] >= row["ends_at"]
+        return GrabResult(GrabOutcome.ENDED if ended else GrabOutcome.EXHAUSTED)
 
     async def _grab(self, campaign_id: str, consumer_id: str, request_id: str) -> GrabResult:
         for _ in range(LOCKED_RETRIES):
@@ -97,8 +97,11 @@ class Coupons:
                     if exhausted:
                         await self.mark_exhausted(conn, campaign_id)
                 if exhausted:
-                    return await self._closed_answer(campaign_id, consumer_id, request_id, GrabOutcome.EXHAUSTED)
+                    self._closed.add(campaign_id)
+                    return await self._closed_answer(campaign_id, consumer_id, request_id)
                 await asyncio.sleep(LOCKED_BACKOFF_SECONDS)
+        # Every envelope left stayed held by in-flight grabs all along: nothing for this attempt (not cached,
+        # since a holder that rolls back puts its envelope back).
         return GrabResult(GrabOutcome.EXHAUSTED)
 
     async def _grab_once(self, campaign_id: str, consumer_id: str, request_id: str) -> GrabResult:
@@ -126,6 +129,7 @@ class Coupons:
         if status == "FUNDING":
             return GrabResult(GrabOutcome.NOT_STARTED)
         if status == "EXHAUSTED":
+            self._closed.add(campaign_id)
             return GrabResult(GrabOutcome.EXHAUSTED)
         # Not counted while open: the limit, unless this very request was granted meanwhile.
         replay = await store.grabbed_coupon(conn, campaign_id, consumer_id, request_id)

@@ -159,9 +159,35 @@ async def campaigns_needing_money(conn: asyncpg.Connection, older_than_seconds: 
     )
 
 
+async def campaigns_to_settle(conn: asyncpg.Connection) -> list[str]:
+    """Ended campaigns whose return is posted and that no coupon can draw on any more."""
+    rows = await conn.fetch(
+        """
+        SELECT c.id FROM campaigns c
+        WHERE c.status = 'ENDED' AND c.settled_at IS NULL AND c.return_posted_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM coupons k WHERE k.campaign_id = c.id AND k.status IN ('ISSUED', 'RESERVED'))
+        ORDER BY c.ended_at LIMIT 50
+        """
+    )
+    return [r["id"] for r in rows]
+
+
+async def fix_settled_amount(conn: asyncpg.Connection, campaign_id: str, amount: int) -> None:
+    await conn.execute(
+        "UPDATE campaigns SET settled_amount = $2 WHERE id = $1 AND settled_amount IS NULL", campaign_id, amount
+    )
+
+
+async def mark_settled(conn: asyncpg.Connection, campaign_id: str) -> None:
+    await conn.execute("UPDATE campaigns SET settled_at = now() WHERE id = $1 AND settled_at IS NULL", campaign_id)
+
+
 async def campaigns_past_window(conn: asyncpg.Connection) -> list[str]:
     rows = await conn.fetch(
-        "SELECT id FROM campaigns WHERE status IN ('ACTIVE', 'EXHAUSTED') AND ends_at <= now() ORDER BY ends_at LIMIT 50"
+        """
+        SELECT id FROM campaigns WHERE status IN ('ACTIVE', 'EXHAUSTED') AND ends_at <= now()
+        ORDER BY ends_at LIMIT 50
+        """
     )
     return [r["id"] for r in rows]
 
@@ -250,6 +276,22 @@ async def grabbed_coupon(
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         COUPON_SELECT + " WHERE k.campaign_id = $1 AND k.consumer_id = $2 AND k.grab_request_id = $3",
+        campaign_id, consumer_id, request_id,
+    )
+
+
+async def closed_campaign_grab(
+    conn: asyncpg.Connection, campaign_id: str, consumer_id: str, request_id: str
+) -> asyncpg.Record:
+    """For a campaign that has no envelope to give: its status and window, and this request's coupon if any."""
+    return await conn.fetchrow(
+        f"""
+        SELECT c.status AS campaign_status, c.ends_at, now() AS at, replay.*
+        FROM campaigns c
+        LEFT JOIN ({COUPON_SELECT} WHERE k.campaign_id = $1 AND k.consumer_id = $2 AND k.grab_request_id = $3)
+          AS replay ON true
+        WHERE c.id = $1
+        """,
         campaign_id, consumer_id, request_id,
     )
 

@@ -1,5 +1,6 @@
 """The sweeper: releases timed-out holds, expires coupons, flags exhausted campaigns, ends campaigns whose
-window closed, and finishes interrupted wallet steps (funding, returns). Safe to run in every replica:
+window closed, finishes interrupted wallet steps (funding, returns) and settles ended campaigns that no
+coupon can draw on any more. Safe to run in every replica:
 each sweep takes its rows with SKIP LOCKED or through idempotent steps."""
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Sweeper:
             done["exhausted"] = await self.coupons.mark_exhausted(conn)
             closed = await store.campaigns_past_window(conn)
             unfinished = await store.campaigns_needing_money(conn, INTERRUPTED_AFTER_SECONDS)
+            settling = await store.campaigns_to_settle(conn)
         for campaign_id in closed:
             await self.campaigns.end(campaign_id, WINDOW_CLOSED)
         for row in unfinished:
@@ -51,8 +53,11 @@ class Sweeper:
                 await self.campaigns.finish_funding(row["id"])
             else:
                 await self.campaigns.post_return(row["id"])
+        for campaign_id in settling:
+            await self.campaigns.settle(campaign_id)
         done["ended"] = len(closed)
         done["money"] = len(unfinished)
+        done["settled"] = len(settling)
         return done
 
 

@@ -15,6 +15,7 @@ from ..gen.scanpay.settlement.v1 import settlement_pb2 as pb
 from ..gen.scanpay.settlement.v1 import settlement_pb2_grpc
 from ..kit.auth import Actor, actor
 from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from ..kit.grpc import error_detail
 from ..kit.service import Runtime
 from . import domain, runs, statements, store
 from .clients import Directory, Gateway, Ledger, money
@@ -118,8 +119,8 @@ class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
             result = await self.settler.run(day)
         except grpc.aio.AioRpcError as exc:
             raise FailedPrecondition(
-                f"the day is frozen but the ledger posting stopped ({exc.code().name}: {exc.details()});"
-                " run the day again to finish it", reason="LEDGER_UNAVAILABLE") from exc
+                f"the day is frozen but a batch did not post ({exc.code().name}: {exc.details()}); the other batches"
+                " are posted; run the day again to finish it", reason=_ledger_reason(exc)) from exc
         s = result.summary
         return pb.RunSettlementResponse(
             business_date=day.isoformat(), already_settled=result.already_settled, batch_count=s["batch_count"],
@@ -250,8 +251,12 @@ class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
         _staff()
         if request.status not in (pb.PAYOUT_STATUS_PAID, pb.PAYOUT_STATUS_FAILED):
             raise InvalidArgument("status: must be PAID or FAILED", field="status")
-        payout, requeued = await runs.mark_payout(self.pool, request.payout_id,
-                                                  request.status == pb.PAYOUT_STATUS_PAID, request.reason)
+        try:
+            payout, requeued = await runs.mark_payout(self.pool, self.ledger, request.payout_id,
+                                                      request.status == pb.PAYOUT_STATUS_PAID, request.reason)
+        except grpc.aio.AioRpcError as exc:
+            raise FailedPrecondition(f"the wallet refused the payout's posting ({exc.code().name}: {exc.details()});"
+                                     " nothing was marked", reason="LEDGER_UNAVAILABLE") from exc
         return pb.MarkPayoutResponse(payout=payout_message(payout),
                                      requeued=payout_message(requeued) if requeued else None)
 
@@ -267,6 +272,14 @@ class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
         return pb.ListPayoutsResponse(
             payouts=[payout_message(r) for r in rows],
             page=common_pb2.PageResponse(next_page_token=rows[-1]["payout_id"] if more else ""))
+
+
+def _ledger_reason(exc: grpc.aio.AioRpcError) -> str:
+    """LEDGER_REFUSED when the wallet said no (e.g. a receivable lacks the money), else LEDGER_UNAVAILABLE."""
+    detail = error_detail(exc)
+    refused = exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT)
+    return f"LEDGER_REFUSED_{detail.reason}" if refused and detail else (
+        "LEDGER_REFUSED" if refused else "LEDGER_UNAVAILABLE")
 
 
 def _batch_cursor(token: str) -> tuple[date, str] | None:

@@ -116,10 +116,11 @@ ACCOUNT_KINDS = {
     domain.MALL_COMMISSION: wallet_pb2.ACCOUNT_KIND_MALL_COMMISSION_PAYABLE,
     # The platform advances a negative payable from its own clearing account until the next batch repays it.
     domain.CARRY_ADVANCE: wallet_pb2.ACCOUNT_KIND_BANK_CLEARING,
+    domain.PAYOUT_BANK: wallet_pb2.ACCOUNT_KIND_BANK_CLEARING,
 }
 PLATFORM_OWNERS = {domain.FEE_REVENUE: "platform", domain.CARRY_ADVANCE: "settlement_carry"}
 # Transfer codes of settlement postings (docs/settlement.md).
-LEG_CODES = {"fee": 7001, "mall": 7002, "payout": 7003, "carry_advance": 7004, "carry_repay": 7005}
+LEG_CODES = {"fee": 7001, "mall": 7002, "payout": 7003, "carry_advance": 7004, "carry_repay": 7005, "paid": 7006}
 
 
 def money(amount: int, currency: str = domain.SETTLEMENT_CURRENCY) -> common_pb2.Money:
@@ -201,8 +202,8 @@ class Ledger:
 
 
 def _owner(leg: domain.Leg, account: str, merchant_id: str) -> str:
-    """Mall legs name their mall; every other merchant-side account belongs to the batch's merchant."""
-    return leg.owner if account == domain.MALL_COMMISSION else merchant_id
+    """Mall and bank legs name their mall or bank; every other account belongs to the batch's merchant."""
+    return leg.owner if account in (domain.MALL_COMMISSION, domain.PAYOUT_BANK) else merchant_id
 
 
 class Gateway:

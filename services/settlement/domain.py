@@ -180,6 +180,7 @@ PAYABLE = "merchant_payable"
 FEE_REVENUE = "fee_revenue"
 MALL_COMMISSION = "mall_commission_payable"
 CARRY_ADVANCE = "carry_advance"
+PAYOUT_BANK = "payout_bank"
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,11 @@ def batch_legs(fees: int, malls: dict[str, int], payout: int, carry_in: int, car
     if payout > 0:
         debits.append(Leg("payout", RECEIVABLE, PAYABLE, payout))
     return credits + debits
+
+
+def payout_paid_leg(amount: int, bank_name: str) -> Leg:
+    """The bank paid the merchant: the money leaves the merchant payable for the bank's clearing account."""
+    return Leg("paid", PAYABLE, PAYOUT_BANK, amount, bank_name)
 
 
 # --- business days -------------------------------------------------------------------------------------------
@@ -328,9 +334,10 @@ def reconcile(gateway: Sequence[Record], ledger: Sequence[Record], clearing: Seq
 
 def _findings_for(key: tuple[str, str], present: dict[str, list[Record]]) -> list[Finding]:
     amounts = {name: (sum(r.amount for r in rs) if rs else None) for name, rs in present.items()}
-    first = next(rs[0] for rs in present.values() if rs)
-    trade_id = next((rs[0].trade_id for rs in present.values() if rs and rs[0].trade_id), first.trade_id)
-    merchant_id = next((rs[0].merchant_id for rs in present.values() if rs and rs[0].merchant_id), "")
+    records = [r for rs in present.values() for r in rs]
+    # The sides agree on these unless something is badly wrong; the smallest non-empty one names the finding.
+    trade_id = min((r.trade_id for r in records if r.trade_id), default="")
+    merchant_id = min((r.merchant_id for r in records if r.merchant_id), default="")
 
     def finding(kind: str, reason: str) -> Finding:
         return Finding(key[0], key[1], trade_id, merchant_id, kind, reason,

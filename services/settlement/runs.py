@@ -8,14 +8,16 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
 
 import asyncpg
+import grpc
 
 from ..gen.scanpay.settlement.v1 import events_pb2
-from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound
+from ..kit.config import ConfigError
+from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError
 from ..kit.events import append
 from ..kit.logging import get_logger
 from . import domain, statements, store
@@ -23,6 +25,9 @@ from .clients import Gateway, Ledger, money
 
 log = get_logger("settlement.runs")
 OUTPUT_DIR_ENV = "SCANPAY_SETTLEMENT_OUTPUT_DIR"
+AUTO_RUN_ENV = "SCANPAY_SETTLEMENT_AUTO_RUN_AT"
+AUTO_RUN_DEFAULT = "02:00"
+AUTO_RUN_POLL_SECONDS = 300.0
 POST_CONCURRENCY = 16
 # Ledger transfers of a trade may be stamped a moment after the gateway's paid_at.
 LEDGER_SLACK = timedelta(minutes=10)
@@ -113,7 +118,7 @@ class Settler:
             files: dict[str, str] = {}
             written = []
             for bank, rows in by_bank.items():
-                path = _new_file(folder, f"payouts_{_slug(bank)}_{day:%Y%m%d}")
+                path = _new_file(folder, f"payouts_{safe_name(bank)}_{day:%Y%m%d}")
                 tmp = path.with_suffix(".tmp")
                 tmp.write_bytes(statements.payout_file(rows))
                 tmp.replace(path)
@@ -136,8 +141,9 @@ def _new_file(folder: Path, stem: str) -> Path:
     return path
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "UNKNOWN"
+def safe_name(text: str) -> str:
+    """A file-name-safe bank name; letters of any script stay (中国工商银行 is not UNKNOWN)."""
+    return re.sub(r"[^\w-]+", "_", text).strip("_") or "UNKNOWN"
 
 
 def batch_posted(b: asyncpg.Record) -> events_pb2.BatchPosted:
@@ -156,19 +162,18 @@ class BankLookup(Protocol):
     async def banks(self, merchant_ids: Sequence[str]) -> dict[str, str]: ...
 
 
-async def mark_payout(pool: asyncpg.Pool, payout_id: str, paid: bool, reason: str
+async def mark_payout(pool: asyncpg.Pool, ledger: Ledger, payout_id: str, paid: bool, reason: str
                       ) -> tuple[asyncpg.Record, asyncpg.Record | None]:
-    """The bank's answer. Only a sent payout can be answered; a failed one is re-queued as a new pending one."""
+    """The bank's answer. Only a sent payout can be answered. Paid: the money leaves the merchant payable for
+    the bank (wallet batch = payout id, so a retry moves nothing twice); failed: re-queued as a new pending one."""
     if not paid and not reason.strip():
         raise InvalidArgument("reason: required for a failed payout", field="reason")
     async with pool.acquire() as conn, conn.transaction():
-        payout = await store.payout_for_update(conn, payout_id)
-        if payout is None:
-            raise NotFound(f"payout {payout_id} not found", field="payout_id")
-        if payout["status"] != "sent":
-            raise FailedPrecondition(f"payout {payout_id} is {payout['status']}, only a sent payout can be marked",
-                                     field="payout_id", reason="PAYOUT_NOT_SENT")
+        # The row lock is held over the wallet call: two answers for one payout queue behind each other.
+        payout = _require_sent(await store.payout_for_update(conn, payout_id), payout_id)
         if paid:
+            await ledger.post_batch(payout_id, payout["merchant_id"], payout["currency"],
+                                    [domain.payout_paid_leg(payout["amount"], payout["bank_name"] or "UNKNOWN")])
             return await store.mark_paid(conn, payout_id), None
         failed, requeued = await store.fail_and_requeue(conn, payout_id, reason.strip())
         await append(conn, "settlement", "payout.failed", events_pb2.PayoutFailed(
@@ -176,6 +181,55 @@ async def mark_payout(pool: asyncpg.Pool, payout_id: str, paid: bool, reason: st
             amount=money(failed["amount"], failed["currency"]), reason=failed["failure_reason"],
             requeued_payout_id=requeued["payout_id"]))
         return failed, requeued
+
+
+def _require_sent(payout: asyncpg.Record | None, payout_id: str) -> asyncpg.Record:
+    if payout is None:
+        raise NotFound(f"payout {payout_id} not found", field="payout_id")
+    if payout["status"] != "sent":
+        raise FailedPrecondition(f"payout {payout_id} is {payout['status']}, only a sent payout can be marked",
+                                 field="payout_id", reason="PAYOUT_NOT_SENT")
+    return payout
+
+
+# --- the daily run -------------------------------------------------------------------------------------------
+
+
+def auto_run_time(raw: str | None = None) -> time | None:
+    """When the daily run starts, Asia/Shanghai ("HH:MM"); None when switched off ("off")."""
+    value = (raw if raw is not None else os.environ.get(AUTO_RUN_ENV, AUTO_RUN_DEFAULT)).strip()
+    if value.lower() == "off":
+        return None
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{AUTO_RUN_ENV} must be HH:MM (Asia/Shanghai) or off, got {value!r}") from None
+
+
+async def settle_due_days(settler: Settler, now: datetime) -> list[date]:
+    """Settle, in order, every day before today that has open entries; returns the days settled."""
+    done: list[date] = []
+    today = domain.today_in_shanghai(now)
+    while True:
+        async with settler.pool.acquire() as conn:
+            day = await store.earliest_open_day_before(conn, today)
+        if day is None or day in done:
+            return done
+        await settler.run(day)
+        done.append(day)
+
+
+async def daily_run(settler: Settler, at: time) -> None:
+    """From `at` each day, settle the days that are over (T+1); a failure is retried at the next poll."""
+    while True:
+        now = datetime.now(UTC)
+        if now.astimezone(domain.SHANGHAI).time() >= at:
+            try:
+                for day in await settle_due_days(settler, now):
+                    log.info("daily_run_settled", business_date=str(day))
+            except (ServiceError, grpc.aio.AioRpcError, asyncpg.PostgresError, OSError) as exc:
+                log.warning("daily_run_failed", error=str(exc) or type(exc).__name__)
+        await asyncio.sleep(AUTO_RUN_POLL_SECONDS)
 
 
 # --- reconciliation ------------------------------------------------------------------------------------------

@@ -70,15 +70,14 @@ async def refund_cleared(conn: asyncpg.Connection, refund_id: str) -> bool:
 
 
 async def insert_entry(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
-    """Insert one clearing entry into the batch of its business day, or of the next open day when that one is
-    already settled (late). Takes the clearing lock so a settlement run cannot freeze the day meanwhile."""
+    """Insert one clearing entry into the batch of its business day, or, when that day or a later one is already
+    settled, into the day after the last settled one (late). Days settle in order, so every day after the last
+    settled one is open. Takes the clearing lock so a settlement run cannot freeze the day meanwhile."""
     await conn.execute(CLEAR_LOCK)
     return await conn.fetchrow(
         """
         WITH target AS (
-          SELECT d::date AS batch_date FROM generate_series($16::date, $16::date + 3660, interval '1 day') d
-          WHERE NOT EXISTS (SELECT 1 FROM settlement_days s WHERE s.business_date = d::date)
-          ORDER BY d LIMIT 1
+          SELECT greatest($16::date, (SELECT max(business_date) + 1 FROM settlement_days)) AS batch_date
         )
         INSERT INTO clearing_entries (
           entry_id, kind, trade_id, refund_id, event_id, merchant_id, store_id, mall_id, currency, gross, paid,
@@ -116,12 +115,13 @@ async def day_status(conn: asyncpg.Connection, day: date) -> str | None:
 
 
 async def earliest_open_day_before(conn: asyncpg.Connection, day: date) -> date | None:
-    """An earlier day that has entries but no settlement yet (days settle in order)."""
+    """The first day before `day` that has entries but no settlement yet. Entries only ever go to days after the
+    last settled one (insert_entry), so only those are searched: an index range scan, not the whole history."""
     return await conn.fetchval(
         """
-        SELECT min(e.batch_date) FROM clearing_entries e
-        WHERE e.batch_date < $1
-          AND NOT EXISTS (SELECT 1 FROM settlement_days s WHERE s.business_date = e.batch_date)
+        SELECT min(batch_date) FROM clearing_entries
+        WHERE batch_date < $1
+          AND batch_date > coalesce((SELECT max(business_date) FROM settlement_days), '-infinity'::date)
         """,
         day,
     )
@@ -428,12 +428,8 @@ WITH sides AS (
 ), joined AS (
   -- One hash aggregate over the three sides instead of full joins: a row per subject with each side's amount.
   SELECT subject_kind, subject_id,
-         coalesce(min(nullif(trade_id, '')) FILTER (WHERE side = 'gateway'),
-                  min(nullif(trade_id, '')) FILTER (WHERE side = 'ledger'),
-                  min(trade_id) FILTER (WHERE side = 'clearing'), '') AS trade_id,
-         coalesce(min(nullif(merchant_id, '')) FILTER (WHERE side = 'gateway'),
-                  min(nullif(merchant_id, '')) FILTER (WHERE side = 'ledger'),
-                  min(merchant_id) FILTER (WHERE side = 'clearing'), '') AS merchant_id,
+         coalesce(min(nullif(trade_id, '')), '') AS trade_id,
+         coalesce(min(nullif(merchant_id, '')), '') AS merchant_id,
          sum(amount) FILTER (WHERE side = 'gateway')::bigint AS gateway_amount,
          sum(amount) FILTER (WHERE side = 'ledger')::bigint AS ledger_amount,
          sum(amount) FILTER (WHERE side = 'clearing')::bigint AS clearing_amount,

@@ -6,6 +6,7 @@ and streams (settlement freezes days in order), so they do not use the shared `s
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator
@@ -15,7 +16,8 @@ import pytest_asyncio
 
 from services.kit import localstack
 from services.kit.config import SERVICES
-from tests.conftest import TEST_RUN
+
+TEST_RUN = localstack.ROOT / ".run" / f"test-{os.getpid()}"  # beside the session's own servers
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="session")

@@ -56,11 +56,11 @@ async def promotions(
     os.environ.update(TEST_ENV)
     await pool_for("wallet")
     pool = await pool_for("promotions")
-    wallet_settings = dataclasses.replace(settings_for("wallet"), grpc_port=free_port(), db_pool_max=10,
+    wallet_settings = dataclasses.replace(settings_for("wallet"), grpc_port=free_port(), db_pool_max=5,
                                           drain_seconds=1)
     wallet_address = f"127.0.0.1:{wallet_settings.grpc_port}"
     base = settings_for("promotions")
-    promo_settings = dataclasses.replace(base, grpc_port=free_port(), db_pool_max=40, drain_seconds=1,
+    promo_settings = dataclasses.replace(base, grpc_port=free_port(), db_pool_max=10, drain_seconds=1,
                                          addresses={**base.addresses, "wallet": wallet_address})
     wallet_task, wallet_stop = await _start(wallet_spec(), wallet_settings, "scanpay.wallet.v1.WalletService")
     promo_task, promo_stop = await _start(promotions_spec(), promo_settings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -165,3 +166,23 @@ async def test_active_campaigns_are_listed_where_they_apply(promotions: Promotio
     grocer = await listed(merchant_id="mch_z", mcc="5999")
     assert mcc.id in grocer and mall.id not in grocer
     assert {mall.id, mcc.id} <= await listed()
+
+
+async def test_what_is_left_after_the_last_coupon_expires_goes_back_too(promotions: Promotions) -> None:
+    marketing = await marketing_account(promotions)
+    campaign = await create_campaign(promotions, budget=cny(2_000), count=2)
+    coupon = (await grab(promotions, campaign.id, "csm_settle")).coupon
+    before = await balance(promotions, marketing)
+    ended = (await promotions.stub.EndCampaign(pb.EndCampaignRequest(campaign_id=campaign.id),
+                                               metadata=ADMIN)).campaign
+    assert ended.returned_amount.amount == 1_000
+    async with promotions.pool.acquire() as conn:  # the coupon's validity runs out unused
+        await conn.execute("UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = $1", coupon.id)
+    for _ in range(100):
+        if await balance(promotions, campaign.budget_account_id) == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert await balance(promotions, campaign.budget_account_id) == 0
+    assert await balance(promotions, marketing) == before + 2_000
+    got = await promotions.stub.GetCampaign(pb.GetCampaignRequest(campaign_id=campaign.id), metadata=ADMIN)
+    assert got.campaign.returned_amount.amount == 2_000

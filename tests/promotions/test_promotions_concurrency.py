@@ -1,4 +1,8 @@
-"""The over-issuance trap: 200 concurrent grabbers, 20,000 attempts, 2,000 envelopes, over gRPC."""
+"""The over-issuance trap: 200 concurrent grabbers, 20,000 attempts, 2,000 envelopes.
+
+The grabbers call the service's grab logic directly on a pool of many connections (the gRPC path of the
+same code is covered in test_promotions_coupons.py and measured by bench/promotions_grab.py).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ import time
 from collections import Counter
 
 from services.gen.scanpay.promotions.v1 import promotions_pb2 as pb
+from services.kit.db import create_pool
+from services.promotions.coupons import Coupons
+from services.promotions.domain import GrabOutcome
 
-from .conftest import Promotions, balance, cny, create_campaign, grab
+from .conftest import Promotions, balance, cny, create_campaign
 
 GRABBERS = 200
 ATTEMPTS = 20_000
@@ -17,6 +24,7 @@ ENVELOPES = 2_000
 BUDGET = 1_000_000  # 10,000.00 CNY, 1 to 1,000 fen each
 CONSUMERS = 900
 LIMIT = 3
+CONNECTIONS = 16
 
 
 async def test_concurrent_grabs_never_over_issue(promotions: Promotions) -> None:
@@ -24,7 +32,9 @@ async def test_concurrent_grabs_never_over_issue(promotions: Promotions) -> None
         promotions, budget=cny(BUDGET), count=ENVELOPES, split=pb.SPLIT_MODE_RANDOM, min_amount=cny(1),
         max_amount=cny(1_000), per_consumer_limit=LIMIT, seed=2026,
     )
-    statuses: Counter[int] = Counter()
+    pool = await create_pool(promotions.settings, max_size=CONNECTIONS)
+    coupons = Coupons(pool)
+    statuses: Counter[GrabOutcome] = Counter()
     first_answer: dict[tuple[str, str], str] = {}
     replays_differing: list[tuple[str, str]] = []
 
@@ -38,22 +48,26 @@ async def test_concurrent_grabs_never_over_issue(promotions: Promotions) -> None
             else:
                 consumer, request_id = f"csm_{rng.randrange(CONSUMERS)}", f"req_{worker}_{attempt}"
                 mine.append((consumer, request_id))
-            reply = await grab(promotions, campaign.id, consumer, request_id)
-            statuses[reply.status] += 1
-            if reply.status == pb.GRAB_STATUS_GRANTED:
-                known = first_answer.setdefault((consumer, request_id), reply.coupon.id)
-                if known != reply.coupon.id:
+            result = await coupons.grab(campaign.id, consumer, request_id)
+            statuses[result.outcome] += 1
+            if result.outcome is GrabOutcome.GRANTED:
+                assert result.coupon is not None
+                known = first_answer.setdefault((consumer, request_id), result.coupon["id"])
+                if known != result.coupon["id"]:
                     replays_differing.append((consumer, request_id))
 
     started = time.perf_counter()
-    await asyncio.gather(*(grabber(w) for w in range(GRABBERS)))
+    try:
+        await asyncio.gather(*(grabber(w) for w in range(GRABBERS)))
+    finally:
+        await pool.close()
     elapsed = time.perf_counter() - started
     print(f"{ATTEMPTS} grabs in {elapsed:.1f}s ({ATTEMPTS / elapsed:.0f}/s): {dict(statuses)}")
 
     assert sum(statuses.values()) == ATTEMPTS
     assert not replays_differing
     assert len(set(first_answer.values())) == ENVELOPES
-    assert statuses[pb.GRAB_STATUS_EXHAUSTED] > 0
+    assert statuses[GrabOutcome.EXHAUSTED] > 0 and statuses[GrabOutcome.LIMIT_REACHED] > 0
     async with promotions.pool.acquire() as conn:
         issued = await conn.fetchrow(
             "SELECT count(*) AS n, sum(value) AS total FROM coupons WHERE campaign_id = $1", campaign.id)
@@ -68,7 +82,10 @@ async def test_concurrent_grabs_never_over_issue(promotions: Promotions) -> None
         unclaimed = await conn.fetchval(
             "SELECT count(*) FROM envelopes WHERE campaign_id = $1 AND state <> 'CLAIMED'", campaign.id)
         events = await conn.fetchval(
-            "SELECT count(*) FROM outbox WHERE subject = 'promotions.coupon.issued' AND position($1 IN encode(payload, 'escape')) > 0",
+            """
+            SELECT count(*) FROM outbox
+            WHERE subject = 'promotions.coupon.issued' AND position($1 IN encode(payload, 'escape')) > 0
+            """,
             campaign.id)
     assert issued["n"] == ENVELOPES
     assert issued["total"] == BUDGET  # to the fen

@@ -16,7 +16,7 @@ from services.kit.events import Bus
 from services.kit.grpc import error_detail
 from services.kit.ids import new_id
 
-from .conftest import GATEWAY, Promotions, cny, create_campaign, grab, rpc_error, ts
+from .conftest import ADMIN, GATEWAY, Promotions, cny, create_campaign, grab, rpc_error, ts
 
 MALL_SHOP = dict(merchant_id="mch_food", mall_id="mal_west", mcc="5812", store_id="sto_1")
 STREET_SHOP = dict(merchant_id="mch_books", mall_id="", mcc="5942", store_id="sto_2")
@@ -191,6 +191,9 @@ async def test_grab_rules_limit_replay_not_started_exhausted(promotions: Promoti
     assert got.campaign.issued_count == 3 and got.campaign.issued_amount.amount == 300
     seen = await published(bus, "promotions.campaign.>", {campaign.id}, {"campaign.exhausted"})
     assert "campaign.exhausted" in seen
+    await promotions.stub.EndCampaign(pb.EndCampaignRequest(campaign_id=campaign.id), metadata=ADMIN)
+    assert (await grab(promotions, campaign.id, "csm_after_end")).status == pb.GRAB_STATUS_ENDED
+    assert (await grab(promotions, campaign.id, "csm_limit", "req-1")).coupon.id == first.coupon.id
 
     later = datetime.now(UTC) + timedelta(days=1)
     upcoming = await create_campaign(promotions, starts_at=ts(later), ends_at=ts(later + timedelta(days=1)))

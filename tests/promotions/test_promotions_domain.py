@@ -83,8 +83,11 @@ def test_window_and_percent_rules() -> None:
     assert domain.validate_discount(DiscountKind.PERCENT_OFF, 100) == 100
 
 
+EVERYONE = Targeting()
+
+
 def terms(coupon_id: str, value: int, kind: DiscountKind = DiscountKind.AMOUNT_OFF, percent: int = 0,
-          min_spend: int = 0, targeting: Targeting = Targeting(), expires_in_days: int = 7) -> CouponTerms:
+          min_spend: int = 0, targeting: Targeting = EVERYONE, expires_in_days: int = 7) -> CouponTerms:
     return CouponTerms(coupon_id, value, kind, percent, min_spend, targeting, NOW + timedelta(days=expires_in_days))
 
 
@@ -133,7 +136,7 @@ def test_refund_shares_add_up_to_the_whole_discount(trade_amount: int, data: st.
     discount = data.draw(st.integers(1, trade_amount))
     cuts = sorted(set(data.draw(st.lists(st.integers(1, trade_amount - 1), max_size=8)))) if trade_amount > 1 else []
     bounds = [0, *cuts, trade_amount]
-    refunds = [high - low for low, high in zip(bounds, bounds[1:])]
+    refunds = [high - low for low, high in zip(bounds, bounds[1:], strict=False)]
     shares, refunded = [], 0
     for part in refunds:
         shares.append(domain.discount_share(discount, trade_amount, refunded, part))

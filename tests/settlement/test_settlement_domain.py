@@ -4,15 +4,16 @@ pure three-way reconciliation."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.kit.config import ConfigError
 from services.kit.errors import InvalidArgument
-from services.settlement import domain
+from services.settlement import domain, runs
 from services.settlement.domain import Entry, Rates, Record
 
 rates_st = st.builds(
@@ -186,3 +187,16 @@ def test_reconcile_accounts_for_every_subject(gateway: list, ledger: list, clear
     for s in subjects - flagged:
         amounts = [sum(r.amount for r in side if r.subject_id == s) for side in (gateway, ledger, clearing)]
         assert len(set(amounts)) == 1 and sum(r.subject_id == s for r in clearing) == 1
+
+
+def test_daily_run_time_is_read_from_the_environment() -> None:
+    assert runs.auto_run_time("02:00") == time(2, 0)
+    assert runs.auto_run_time("off") is None
+    with pytest.raises(ConfigError):
+        runs.auto_run_time("25:00")
+
+
+def test_payout_file_names_keep_the_bank_name() -> None:
+    assert runs.safe_name("中国工商银行") == "中国工商银行"
+    assert runs.safe_name("Bank of China / Shanghai") == "Bank_of_China_Shanghai"
+    assert runs.safe_name("../..") == "UNKNOWN"

@@ -27,11 +27,11 @@ from services.gen.scanpay.settlement.v1 import settlement_pb2_grpc
 from services.gen.scanpay.wallet.v1 import wallet_pb2, wallet_pb2_grpc
 from services.kit import localstack
 from services.kit.events import DLQ_STREAM, build_envelope, dlq_config, ensure_stream, stream_config
-from services.kit.grpc import GrpcServer, make_channel
+from services.kit.grpc import GrpcServer, error_detail, make_channel
 from services.kit.ids import new_id
 from services.kit.service import serve
 from services.settlement import domain, runs, statements
-from services.settlement.clients import Ledger
+from services.settlement.clients import Directory, Ledger
 
 ADMIN = (("x-scanpay-actor", "admin"),)
 TODAY = domain.today_in_shanghai()
@@ -163,6 +163,7 @@ async def stack(prepare: Callable[[str], Awaitable[None]], settings_for, bus, po
                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     out_dir = tmp_path_factory.mktemp("settlement-out")
     os.environ["SCANPAY_SETTLEMENT_OUTPUT_DIR"] = str(out_dir)
+    os.environ["SCANPAY_SETTLEMENT_AUTO_RUN_AT"] = "off"  # the tests settle days themselves
     services = ("merchant", "wallet", "settlement")
     ports = {s: localstack.free_port() for s in (*services, "gateway")}
     reads = GatewayReads()
@@ -176,7 +177,8 @@ async def stack(prepare: Callable[[str], Awaitable[None]], settings_for, bus, po
         await prepare(service)
         base = settings_for(service)
         addresses = {**base.addresses, **{s: f"127.0.0.1:{p}" for s, p in ports.items()}}
-        settings = dataclasses.replace(base, grpc_port=ports[service], addresses=addresses, drain_seconds=0.5)
+        settings = dataclasses.replace(base, grpc_port=ports[service], addresses=addresses, drain_seconds=0.5,
+                                       db_pool_max=4)
         module = __import__(f"services.{service}.__main__", fromlist=["spec"])
         tasks.append(asyncio.create_task(serve(module.spec(), settings, stop)))
     await ensure_stream(bus.js, stream_config("gateway"))
@@ -293,6 +295,12 @@ async def test_events_in_batch_ledger_statement_and_idempotent_rerun(stack: Stac
     paid = await stack.settlement.MarkPayout(pb.MarkPayoutRequest(
         payout_id=marked.requeued.payout_id, status=pb.PAYOUT_STATUS_PAID), metadata=ADMIN)
     assert paid.payout.status == pb.PAYOUT_STATUS_PAID
+    # The money left the merchant payable for the bank: only D2's payout (still at the bank) remains.
+    assert await stack.balance(wallet_pb2.ACCOUNT_KIND_MERCHANT_PAYABLE, merchant) == late_batch.payout.amount
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.settlement.MarkPayout(pb.MarkPayoutRequest(
+            payout_id=marked.requeued.payout_id, status=pb.PAYOUT_STATUS_FAILED, reason="late"), metadata=ADMIN)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
 async def test_cli_runs_a_day_and_fetches_a_statement(stack: Stack, tmp_path: Path,
@@ -483,10 +491,14 @@ async def test_reconcile_rpc_reads_the_gateway_page_by_page(stack: Stack) -> Non
 
 async def test_refund_before_its_trade_waits_and_over_refund_is_dead_lettered(stack: Stack) -> None:
     merchant = await new_merchant(stack, 60)
-    trade_id = new_id("trd")
+    trade_id, refund_id = new_id("trd"), new_id("rfd")
     day = D5 + timedelta(days=3)
+    bank = await stack.account(wallet_pb2.ACCOUNT_KIND_BANK_CLEARING, "test-bank")
+    receivable = await stack.account(wallet_pb2.ACCOUNT_KIND_MERCHANT_RECEIVABLE, merchant)
+    await stack.move(trade_id, bank, receivable, 1_000, trade_id)  # the gateway's ledger moves, in their order
+    await stack.move(refund_id, receivable, bank, 300, trade_id)
     await stack.publish("refund.succeeded", gw.RefundSucceeded(
-        refund_id=new_id("rfd"), trade_id=trade_id, merchant_id=merchant, amount=cny(300), paid_part=cny(300),
+        refund_id=refund_id, trade_id=trade_id, merchant_id=merchant, amount=cny(300), paid_part=cny(300),
         discount_part=cny(0), succeeded_at=_ts(at(day, 10))))
     await asyncio.sleep(0.3)
     assert not await stack.entries(trade_id=trade_id)  # refused until its trade is cleared
@@ -505,3 +517,47 @@ async def test_refund_before_its_trade_waits_and_over_refund_is_dead_lettered(st
     assert "above the trade's 1000" in msg.headers["Scanpay-Dead-Reason"]
     assert len(await stack.entries(trade_id=trade_id)) == 2
     await sub.unsubscribe()
+
+
+async def test_daily_run_settles_every_open_day_in_order_once(stack: Stack) -> None:
+    async with stack.pool.acquire() as conn:
+        open_days = [r["batch_date"] for r in await conn.fetch(
+            "SELECT DISTINCT batch_date FROM clearing_entries e WHERE NOT EXISTS"
+            " (SELECT 1 FROM settlement_days s WHERE s.business_date = e.batch_date) ORDER BY 1")]
+    assert open_days and open_days[0] == D5
+    # The operator fixes D5's discrepancies first: the duplicate goes, the missing money reaches the ledger.
+    async with stack.pool.acquire() as conn:
+        duplicate = await conn.fetchrow("DELETE FROM clearing_entries WHERE entry_id = 'clr_dup' RETURNING *")
+        unfunded = await conn.fetchrow("SELECT * FROM clearing_entries WHERE business_date = $1 AND gross = 500", D5)
+    bank = await stack.account(wallet_pb2.ACCOUNT_KIND_BANK_CLEARING, "test-bank")
+    receivable = await stack.account(wallet_pb2.ACCOUNT_KIND_MERCHANT_RECEIVABLE, duplicate["merchant_id"])
+    await stack.move(unfunded["trade_id"], bank, receivable, 500, unfunded["trade_id"])
+    settler = runs.Settler(stack.pool, stack_ledger(stack), runs_banks(stack))
+    now = datetime.now(UTC)
+    assert await runs.settle_due_days(settler, now) == open_days
+    assert await runs.settle_due_days(settler, now) == []
+    for day in open_days:
+        assert (await stack.run(day)).already_settled
+
+
+def runs_banks(stack: Stack) -> Directory:
+    return Directory(stack.channels["merchant"])
+
+
+async def test_a_batch_the_ledger_refuses_stays_computed_until_a_rerun_posts_it(stack: Stack) -> None:
+    merchant = await new_merchant(stack, 60)
+    day = D5 + timedelta(days=4)
+    trade = await stack.pay(merchant, 5_000, at(day, 9), fund=False)  # the money is not in the receivable yet
+    await stack.wait_entries(1, merchant_id=merchant)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.run(day)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_detail(err.value).reason == "LEDGER_REFUSED_INSUFFICIENT_FUNDS"
+    assert (await stack.batch(merchant, day)).status == pb.BATCH_STATUS_COMPUTED
+    bank = await stack.account(wallet_pb2.ACCOUNT_KIND_BANK_CLEARING, "test-bank")
+    receivable = await stack.account(wallet_pb2.ACCOUNT_KIND_MERCHANT_RECEIVABLE, merchant)
+    await stack.move(trade, bank, receivable, 5_000, trade)
+    again = await stack.run(day)
+    assert again.already_settled and again.posted_count == again.batch_count
+    assert (await stack.batch(merchant, day)).status == pb.BATCH_STATUS_POSTED
+    assert await stack.balance(wallet_pb2.ACCOUNT_KIND_MERCHANT_PAYABLE, merchant) == 5_000 - 30

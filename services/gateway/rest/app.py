@@ -86,8 +86,11 @@ class RestApi:
             if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
                 raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=request.content_length)
             body = await request.read()
+            guards.refuse_nul(dict(request.match_info), "path")
+            guards.refuse_nul({key: request.query.getall(key) for key in request.query}, "query")
             principal = await self._authenticate(route, request, body)
             data = guards.json_body(body) if route.body else None
+            guards.refuse_nul(data, "body")
             if route.validator is not None:
                 _validate(route.validator, data)
             token = current_actor.set(principal.actor)
@@ -134,7 +137,9 @@ class RestApi:
         for r in self.routes:
             op: dict[str, Any] = {
                 "summary": r.summary, "operationId": r.handler.__name__,
-                "responses": {"200": {"description": "OK"}, "default": {"$ref": "#/components/responses/Error"}},
+                "responses": {"200": {"description": "OK"}, **({"201": {"description": "Created"}}
+                                                               if r.method == "POST" else {}),
+                              "default": {"$ref": "#/components/responses/Error"}},
             }
             if r.auth != "public":
                 op["security"] = [{"consumerToken": []}] if r.auth == "consumer" else [{"signedRequest": []}]

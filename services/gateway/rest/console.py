@@ -188,16 +188,17 @@ class Console:
     def mount(self, app: web.Application) -> None:
         app.on_startup.append(self.feed.start)
         app.on_shutdown.append(self.feed.close)
-        app.router.add_get("/console", _redirect_to("/console/"))
-        app.router.add_get("/app", _redirect_to("/app/"))
-        app.router.add_get("/console/{name:.*}", self.static("console"))
-        app.router.add_get("/app/{name:.*}", self.static("app"))
         app.router.add_post("/console/api/session", self._guard(self.sign_in, "signed"))
         app.router.add_delete("/console/api/session", self.sign_out)
         app.router.add_get("/console/api/stores", self._guard(self.stores, "signed"))
         app.router.add_get("/console/api/today", self._guard(self.today, "signed"))
         app.router.add_get("/console/api/feed", self.live)
         app.router.add_get("/app/api/campaigns", self._guard(self.campaigns, "consumer"))
+        # Pages last: the catch-all page routes must not shadow the API routes above.
+        app.router.add_get("/console", _redirect_to("/console/"))
+        app.router.add_get("/app", _redirect_to("/app/"))
+        app.router.add_get("/console/{name:[^/]*}", self.static("console"))
+        app.router.add_get("/app/{name:[^/]*}", self.static("app"))
 
     # --- plumbing ---------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ...kit.auth import Actor
-from ...kit.errors import PermissionDenied, Unauthenticated
+from ...kit.errors import InvalidArgument, PermissionDenied, Unauthenticated
 from .. import security, store
 from ..clients import Caller, Directory
 
@@ -159,6 +159,20 @@ async def idempotent(pool: object, principal_scope: str, request: web.Request, b
     async with pool.acquire() as conn:  # type: ignore[attr-defined]
         await store.finish_idempotency_key(conn, principal_scope, key, response.status, bytes(response.body))
     return response
+
+
+def refuse_nul(value: object, where: str) -> None:
+    """PostgreSQL text cannot hold U+0000: refuse it in any string of the request (400) rather than fail later."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidArgument(f"{where}: the NUL character is not allowed", field=where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key, where)
+            refuse_nul(item, f"{where}.{key}" if where != "body" else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            refuse_nul(item, f"{where}[{index}]")
 
 
 def json_body(body: bytes) -> object:

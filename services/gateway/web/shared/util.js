@@ -52,9 +52,11 @@ export function shanghaiDate(offsetDays = 0) {
   return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(day);
 }
 
+/** The time of day in Asia/Shanghai, where the shops are (24-hour). */
 export function timeOf(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return new Date(iso).toLocaleTimeString("en-GB", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit",
+    second: "2-digit" });
 }
 
 /** The REST error shape {"error": {code, message}} as one line. */
