@@ -156,7 +156,7 @@ async def stack(
     for service in SERVICES:
         await prepare(service)
     procs = localstack.ServiceProcesses.on_free_ports(
-        database, nats_url, TEST_RUN / "logs", extra_env={"SCANPAY_DRAIN_SECONDS": "5"}
+        database, nats_url, TEST_RUN / "logs", extra_env={"SCANPAY_DRAIN_SECONDS": "5", "SCANPAY_DB_POOL_MAX": "6"}
     )
     procs.start_all()
     try:

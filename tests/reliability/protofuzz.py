@@ -82,7 +82,7 @@ def _set(rng: random.Random, msg: Message, field: FieldDescriptor, depth: int) -
             else:
                 target[key] = _scalar(rng, value_field)
         return
-    repeated = field.label == F.LABEL_REPEATED
+    repeated = field.is_repeated
     count = rng.choice((0, 1, 3)) if repeated else 1
     for _ in range(count):
         if field.message_type is not None:
@@ -122,7 +122,7 @@ def wrong_wire_type(rng: random.Random, descriptor: Descriptor) -> bytes | None:
     if not descriptor.fields:
         return None
     field = rng.choice(descriptor.fields)
-    length_delimited = field.type in (F.TYPE_STRING, F.TYPE_BYTES, F.TYPE_MESSAGE) or field.label == F.LABEL_REPEATED
+    length_delimited = field.type in (F.TYPE_STRING, F.TYPE_BYTES, F.TYPE_MESSAGE) or field.is_repeated
     if length_delimited:
         return _varint(field.number << 3 | 0) + _varint(rng.choice((1, 2**63)))
     payload = rng.randbytes(rng.randint(0, 12))
