@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test protos lint clean
+.PHONY: install run test protos lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,dev]'
+	$(BIN)/pip install --quiet -e '.[local,dev,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,6 +22,12 @@ test: install
 
 protos: install
 	$(BIN)/python -m services.kit.protogen
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+bench-quick: install
+	$(BIN)/python -m bench.run_all --quick
 
 lint: install
 	$(BIN)/ruff check services tests bench
