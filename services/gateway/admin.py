@@ -276,6 +276,8 @@ class AdminApi(gateway_pb2_grpc.AdminServiceServicer):
     async def ListActivationRequests(self, request: pb.ListActivationRequestsRequest,
                                      ctx: Any) -> pb.ListActivationRequestsResponse:
         self._admin(ctx)
+        if request.status not in pb.ActivationStatus.values():
+            raise InvalidArgument("unknown activation status", field="status")
         status = pb.ActivationStatus.Name(request.status or pb.ACTIVATION_STATUS_PENDING)
         size = _page_size(request.page)
         async with self.pool.acquire() as conn:

@@ -16,7 +16,7 @@ from ..kit.errors import InvalidArgument, NotFound, PermissionDenied
 from ..kit.service import Runtime
 from . import domain, store
 from .clients import money
-from .partner_onboarding import PartnerOnboarding
+from .partner_onboarding import PartnerOnboarding, downstream
 from .rest.guards import authorised_merchant, verify_signature
 from .saga import WAYS, Payments
 
@@ -77,7 +77,8 @@ class PartnerApi(PartnerOnboarding, gateway_pb2_grpc.PartnerServiceServicer):
             self.pool, self.payments.directory, md.get("x-scanpay-key-id", ""), md.get("x-scanpay-timestamp", ""),
             md.get("x-scanpay-nonce", ""), md.get("x-scanpay-signature", ""), "POST", f"/{PARTNER_SERVICE}/{method}",
             request.SerializeToString(deterministic=True))
-        merchant = await authorised_merchant(self.payments.directory, caller, merchant_id)
+        # An unknown merchant is NOT_FOUND for the partner, not an internal error.
+        merchant = await downstream("merchant", authorised_merchant(self.payments.directory, caller, merchant_id))
         if not merchant:
             raise InvalidArgument("merchant_id is required", field="merchant_id")
         return merchant, caller.owner_id if caller.kind == "partner" else ""
@@ -134,6 +135,8 @@ class PartnerApi(PartnerOnboarding, gateway_pb2_grpc.PartnerServiceServicer):
         size, token = _page(request.page)
         status = None
         if request.status:
+            if request.status not in gateway_pb2.TradeStatus.values():
+                raise InvalidArgument("unknown trade status", field="status")
             status = gateway_pb2.TradeStatus.Name(request.status).removeprefix("TRADE_STATUS_")
         rows = await store.list_trades(self.pool, merchant_id=merchant, status=status, after=token or None,
                                        limit=size)

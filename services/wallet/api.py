@@ -85,8 +85,8 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
     async def ListEntries(self, request: pb.ListEntriesRequest, context: Ctx) -> pb.ListEntriesResponse:
         await self.ledger.account(request.account_id)
         low, high = domain.time_range(
-            convert.from_timestamp(getattr(request, "from"), request.HasField("from")),
-            convert.from_timestamp(request.to, request.HasField("to")), required=False,
+            convert.from_timestamp(getattr(request, "from"), request.HasField("from"), "from"),
+            convert.from_timestamp(request.to, request.HasField("to"), "to"), required=False,
         )
         size = domain.page_size(request.page.page_size)
         cursor = domain.decode_cursor(request.page.page_token)
@@ -100,8 +100,8 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
 
     async def ExportLedger(self, request: pb.ExportLedgerRequest, context: Ctx) -> pb.ExportLedgerResponse:
         low, high = domain.time_range(
-            convert.from_timestamp(getattr(request, "from"), request.HasField("from")),
-            convert.from_timestamp(request.to, request.HasField("to")), required=True,
+            convert.from_timestamp(getattr(request, "from"), request.HasField("from"), "from"),
+            convert.from_timestamp(request.to, request.HasField("to"), "to"), required=True,
         )
         size = domain.page_size(request.page.page_size)
         cursor = domain.decode_cursor(request.page.page_token)

@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..gen.scanpay.common.v1.common_pb2 import Money
 from ..gen.scanpay.wallet.v1 import wallet_pb2
+from ..kit.errors import InvalidArgument
 from .domain import TYPE_PENDING, TYPE_SINGLE_PHASE, TransferSpec
 
 
@@ -21,8 +22,14 @@ def timestamp(value: datetime | None) -> Timestamp | None:
     return out
 
 
-def from_timestamp(value: Timestamp, present: bool) -> datetime | None:
-    return value.ToDatetime(tzinfo=UTC) if present else None
+def from_timestamp(value: Timestamp, present: bool, field: str) -> datetime | None:
+    """None when unset; a timestamp outside 0001..9999 (or with bad nanos) is INVALID_ARGUMENT naming the field."""
+    if not present:
+        return None
+    try:
+        return value.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(f"{field} is not a valid timestamp", field=field) from None
 
 
 def balance(row: Mapping[str, Any]) -> wallet_pb2.Balance:
