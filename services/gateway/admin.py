@@ -342,7 +342,7 @@ class AdminApi(gateway_pb2_grpc.AdminServiceServicer):
         self._admin(ctx)
         size = _page_size(request.page, AUDIT_PAGE_MAX)
         token = request.page.page_token
-        if token and not token.isdigit():
+        if token and not (token.isascii() and token.isdigit() and int(token) < 2**63):
             raise InvalidArgument("page.page_token: not a token this service issued", field="page.page_token")
         async with self.pool.acquire() as conn:
             rows = await list_audit(conn, request.target_id.strip(), request.action.strip(),

@@ -24,7 +24,7 @@ from ..kit.grpc import error_detail
 from ..kit.ids import new_id
 from ..kit.service import Runtime
 from .clients import SERVICE_ACTOR
-from .rest.guards import verify_signature
+from .rest.guards import refuse_nul_fields, verify_signature
 from .saga import Payments
 
 PARTNER_SERVICE = "scanpay.gateway.v1.PartnerService"
@@ -125,6 +125,7 @@ class PartnerOnboarding:
     async def _partner(self, ctx: grpc.aio.ServicerContext, method: str, request: Any) -> str:
         """The calling partner's id, after checking the request signature; merchant keys may not onboard."""
         md = {k: v for k, v in (ctx.invocation_metadata() or ()) if isinstance(v, str)}
+        refuse_nul_fields(request)
         caller = await verify_signature(
             self.pool, self.payments.directory, md.get("x-scanpay-key-id", ""), md.get("x-scanpay-timestamp", ""),
             md.get("x-scanpay-nonce", ""), md.get("x-scanpay-signature", ""), "POST", f"/{PARTNER_SERVICE}/{method}",

@@ -488,7 +488,7 @@ class MerchantApi(merchant_pb2_grpc.MerchantServiceServicer):
         radius = domain.radius_m(request.radius_m)
         code = optional_mcc(request.mcc)
         limit = domain.nearby_limit(request.limit)
-        at = convert.from_timestamp(request.at) if request.HasField("at") else domain.utcnow()
+        at = convert.from_timestamp(request.at, "at") if request.HasField("at") else domain.utcnow()
         async with self.pool.acquire() as conn:
             rows = await store.search_nearby(conn, lat, lng, radius, code, limit, domain.minute_of_week(at))
         return pb.SearchNearbyResponse(
@@ -535,7 +535,7 @@ class MerchantApi(merchant_pb2_grpc.MerchantServiceServicer):
         owner_id = domain.prefixed_id(request.owner_id, "owner_id")
         now = domain.utcnow()
         expiry = domain.future_expiry(
-            convert.from_timestamp(request.expire_time) if request.HasField("expire_time") else None, now
+            convert.from_timestamp(request.expire_time, "expire_time") if request.HasField("expire_time") else None, now
         )
         key_id = new_id("key")
         salt, secret = self._issue(key_id)

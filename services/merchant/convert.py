@@ -8,6 +8,7 @@ import asyncpg
 from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.merchant.v1 import merchant_pb2 as pb
+from ..kit.errors import InvalidArgument
 from . import domain
 from .store import periods_of
 
@@ -34,8 +35,12 @@ def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     return out
 
 
-def from_timestamp(value: timestamp_pb2.Timestamp) -> datetime:
-    return value.ToDatetime(tzinfo=UTC)
+def from_timestamp(value: timestamp_pb2.Timestamp, field: str) -> datetime:
+    """A timestamp outside 0001..9999 (or with bad nanos) is INVALID_ARGUMENT naming the field."""
+    try:
+        return value.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(f"{field} is not a valid timestamp", field=field) from None
 
 
 def mall(row: asyncpg.Record) -> pb.Mall:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from google.protobuf.message import Message
 
 from ...kit.auth import Actor
 from ...kit.errors import InvalidArgument, PermissionDenied, Unauthenticated
@@ -173,6 +174,24 @@ def refuse_nul(value: object, where: str) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             refuse_nul(item, f"{where}[{index}]")
+
+
+def refuse_nul_fields(message: Message, where: str = "") -> None:
+    """refuse_nul for a protobuf request of the partner API: every string field, however deep."""
+    for field, value in message.ListFields():
+        name = f"{where}.{field.name}" if where else field.name
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            items = [(f"{name}[{key}]", key, item) for key, item in value.items()]
+        elif field.is_repeated:
+            items = [(f"{name}[{index}]", "", item) for index, item in enumerate(value)]
+        else:
+            items = [(name, "", value)]
+        for at, key, item in items:
+            refuse_nul(key, at)
+            if isinstance(item, Message):
+                refuse_nul_fields(item, at)
+            else:
+                refuse_nul(item, at)
 
 
 def json_body(body: bytes) -> object:
