@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/scanpay dev up
+	$(BIN)/scanpay dev up --demo
 
 test: install
 	$(BIN)/pytest

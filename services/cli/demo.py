@@ -63,6 +63,7 @@ MALL_TENANTS = [
 STREET_MERCHANTS = [("Uncle Wang's Jianbing", "5814"), ("Lane 12 Fruit Stand", "5499")]
 PARTNER_MALL_TENANTS = 3  # mall tenants onboarded through the O2O platform (besides both street merchants)
 WAYS = ("STORE_QR", "ORDER_QR", "PAYMENT_CODE")
+SAME_DAY_ENV = "SCANPAY_SETTLEMENT_SAME_DAY"  # settlement's switch to settle the current day (demos, local runs)
 RETRIES = 6  # 0.5 s doubling: about 30 s in all, enough for a busy 2-core box to catch up
 
 
@@ -222,6 +223,15 @@ class Summary:
 
 class DemoError(Exception):
     """A step of the demo failed in a way the summary cannot explain."""
+
+
+class SameDayRefused(DemoError):
+    """Settlement settles a day only once it is over (T+1) and was not started with its same-day switch."""
+
+    def __init__(self, day: str, tally: Tally) -> None:
+        super().__init__(f"settlement refuses to settle {day} before it is over (T+1): start it with "
+                         f"{SAME_DAY_ENV}=1 to settle the current day in a demo (docs/demo.md)")
+        self.tally = tally
 
 
 # --- REST as a consumer or a POS -----------------------------------------------------------------------------
@@ -680,7 +690,13 @@ async def play(cfg: DemoConfig, endpoints: Endpoints, inbox: PartnerInbox | None
                                                     "gateway.refund.succeeded": t.refunds_full + t.refunds_partial})
                 progress.update(clearing, total=1, completed=1)
                 settling = progress.add_task("settling and reconciling", total=None)
-                settled = await settle(op, world, day, cfg.out_dir)
+                try:
+                    settled = await settle(op, world, day, cfg.out_dir)
+                except grpc.aio.AioRpcError as exc:
+                    detail = error_detail(exc)
+                    if detail is not None and detail.reason == "DAY_NOT_OVER":
+                        raise SameDayRefused(day, t) from exc
+                    raise
                 progress.update(settling, total=1, completed=1)
     finally:
         await op.close()
@@ -774,6 +790,12 @@ def run(cfg: DemoConfig, endpoints: Endpoints, inbox: PartnerInbox | None = None
     """Play the day and print the summary; None (after saying why) when a step failed."""
     try:
         summary = asyncio.run(play(cfg, endpoints, inbox))
+    except SameDayRefused as refused:
+        t = refused.tally
+        console.print(f"played: {t.attempts} trades, {t.succeeded} succeeded ({t.succeeded / max(1, t.attempts):.1%}),"
+                      f" GMV {yuan(t.gmv)}, discounts {yuan(t.discounts)}, refunded {yuan(t.refunded)}; all cleared")
+        console.print(f"[red]demo: {refused}[/red]")
+        return None
     except grpc.aio.AioRpcError as exc:
         detail = error_detail(exc)
         console.print(f"[red]demo: {exc.code().name} {detail.reason if detail else ''}: {exc.details()}[/red]")

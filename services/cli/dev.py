@@ -121,8 +121,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def demo_env(run_dir: Path) -> dict[str, str]:
-    """Everything the demo's services write stays in its folder; expired trades close within a second."""
-    return {"SCANPAY_SETTLEMENT_OUTPUT_DIR": str(run_dir / "settlement"), "SCANPAY_GATEWAY_EXPIRY_INTERVAL": "1"}
+    """Everything the demo's services write stays in its folder; expired trades close within a second; settlement
+    may settle the current day (the demo settles the day it just played)."""
+    return {"SCANPAY_SETTLEMENT_OUTPUT_DIR": str(run_dir / "settlement"), "SCANPAY_GATEWAY_EXPIRY_INTERVAL": "1",
+            demo.SAME_DAY_ENV: "1"}
 
 
 def fresh_demo_dir() -> Path:

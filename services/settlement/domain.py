@@ -250,11 +250,13 @@ def parse_date(raw: str, field_name: str = "business_date") -> date:
         raise InvalidArgument(f"{field_name}: {raw!r} is not a date (YYYY-MM-DD)", field=field_name) from None
 
 
-def parse_closed_day(raw: str, now: datetime | None = None, field_name: str = "business_date") -> date:
-    """A business day that is over (T+1): today and later days are refused."""
+def parse_closed_day(raw: str, now: datetime | None = None, field_name: str = "business_date",
+                     same_day: bool = False) -> date:
+    """A business day that is over (T+1): today and later days are refused. `same_day` (a local/demo setting)
+    also admits today: the day freezes when it is settled and later events go to the next day, flagged late."""
     day = parse_date(raw, field_name)
     today = today_in_shanghai(now)
-    if day >= today:
+    if day > today or (day == today and not same_day):
         raise InvalidArgument(
             f"{field_name}: {day} is not over yet in Asia/Shanghai (today is {today}); days settle T+1",
             field=field_name, reason="DAY_NOT_OVER",

@@ -5,28 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
-import grpc
 import nats
 
-from services.gen.scanpay.settlement.v1 import settlement_pb2
 from services.kit.config import SERVICES
 
-from . import invariants
+from . import invariants, logscan, reconcile
 from .client import Journal, Rest
 from .stack import ChaosStack
 from .workload import Workload
-from .world import AS_ADMIN, World, build
+from .world import CARDS_USED, PASSWORD, build
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 STREAMS = ("GATEWAY", "WALLET", "PROMOTIONS", "MERCHANT", "SETTLEMENT")
 FAULT_CYCLE = ("kill gateway", "kill wallet", "restart nats", "kill promotions", "terminate backends",
                "kill merchant", "kill settlement", "kill gateway", "terminate backends", "restart nats")
@@ -34,17 +29,21 @@ FAULT_CYCLE = ("kill gateway", "kill wallet", "restart nats", "kill promotions",
 
 @dataclass(frozen=True)
 class Plan:
-    seconds: float          # how long the shoppers run
+    seconds: float          # how long the shoppers run at least
     shoppers: int           # concurrent client loops, one consumer each
     fault_every: float      # seconds between the end of one fault and the start of the next
     retry_for: float        # how long a client retries one request before giving up on it
     envelopes: int          # envelopes per campaign
     quiesce_timeout: float
+    min_operations: int = 0  # ... and then until this many operations and faults, for at most max_seconds
+    min_faults: int = 0
+    max_seconds: float = 0
     seed: int = 11
 
 
 QUICK = Plan(seconds=30, shoppers=10, fault_every=4, retry_for=15, envelopes=40, quiesce_timeout=60)
-FULL = Plan(seconds=420, shoppers=24, fault_every=12, retry_for=90, envelopes=400, quiesce_timeout=240)
+FULL = Plan(seconds=300, shoppers=24, fault_every=10, retry_for=90, envelopes=400, quiesce_timeout=240,
+            min_operations=20_000, min_faults=20, max_seconds=1_200)
 
 
 @dataclass
@@ -62,11 +61,15 @@ class Report:
     quiescence_seconds: float = 0.0
     dead_letters: int = 0
     wall_seconds: float = 0.0
+    log_leaks: list[str] = field(default_factory=list)
+    load_seconds: float = 0.0
     journal: Journal = field(default_factory=Journal, repr=False)
+    secrets: list[str] = field(default_factory=list, repr=False)  # every secret and token handed out
 
     @property
     def ok(self) -> bool:
-        return bool(self.outcome and self.outcome.ok and self.reconciliation_ok and self.dead_letters == 0)
+        return bool(self.outcome and self.outcome.ok and self.reconciliation_ok and self.dead_letters == 0
+                    and not self.log_leaks)
 
     def lines(self) -> list[str]:
         assert self.outcome is not None
@@ -76,9 +79,11 @@ class Report:
                f"faults injected: {len(self.faults)} ("
                + ", ".join(f"{k} x{v}" for k, v in sorted(_count(self.faults).items())) + ")",
                f"quiescence reached {self.quiescence_seconds:.1f} s after the last operation",
-               f"invariants checked: {self.outcome.checked + 2} over "
+               f"invariants checked: {self.outcome.checked + 3} over "
                + ", ".join(f"{v} {k}" for k, v in self.figures.items()),
                f"dead letters: {self.dead_letters}",
+               f"logs: {len(self.log_leaks)} card numbers, passwords, secrets or tokens found"
+               + "".join(f"\n  {leak}" for leak in self.log_leaks[:10]),
                f"reconciliation: {self.reconciliation}"]
         for name, found in self.outcome.violations.items():
             out.append(f"  {'ok  ' if not found else 'FAIL'} {name}" + (f": {len(found)}" if found else ""))
@@ -184,19 +189,6 @@ async def quiesce(stack: ChaosStack, timeout: float) -> float:
     raise AssertionError(f"no quiescence after {timeout:.0f} s: {left}")
 
 
-async def reconcile_today(world: World) -> tuple[bool, str]:
-    """Settlement's three-way match of gateway, ledger and clearing for today's Asia/Shanghai business day."""
-    day = datetime.now(UTC).astimezone(SHANGHAI).date().isoformat()
-    try:
-        report = await world.admin.settlement.Reconcile(settlement_pb2.ReconcileRequest(business_date=day),
-                                                        metadata=AS_ADMIN, timeout=120)
-    except grpc.aio.AioRpcError as exc:
-        return False, f"Reconcile({day}) failed: {exc.code().name} {exc.details()}"
-    text = re.sub(r"\s+", " ", str(report)).strip()
-    found = list(getattr(report, "discrepancies", []))
-    return not found, f"{day}: {text[:400]}"
-
-
 async def run(stack: ChaosStack, plan: Plan, log: Any = print) -> Report:
     """The whole run; raises nothing for a broken invariant (the report says), only for a stack that fails."""
     report = Report(plan)
@@ -207,11 +199,20 @@ async def run(stack: ChaosStack, plan: Plan, log: Any = print) -> Report:
         rest = Rest(session, stack.rest, journal, plan.retry_for)
         world = await build(stack, rest, plan.shoppers, plan.envelopes)
         seeded = journal.operations()
-        log(f"chaos: world ready ({plan.shoppers} shoppers, 3 shops, 2 campaigns); running {plan.seconds:.0f} s")
+        report.secrets = world.secrets_seen
+        log(f"chaos: world ready ({plan.shoppers} shoppers, 3 shops, 2 campaigns); running >= {plan.seconds:.0f} s")
         workload = Workload(world, rest, journal, plan.seed)
         stop = asyncio.Event()
         faults = asyncio.create_task(fault_schedule(stack, plan, stop))
-        await workload.run(plan.seconds)
+        began = time.monotonic()
+
+        def done() -> bool:
+            ran = time.monotonic() - began
+            enough = (journal.operations() - seeded >= plan.min_operations and len(stack.faults) >= plan.min_faults)
+            return ran >= plan.seconds and (enough or ran >= plan.max_seconds)
+
+        await workload.run(done)
+        report.load_seconds = time.monotonic() - began
         stop.set()
         await faults
         report.operations = journal.operations() - seeded
@@ -228,7 +229,8 @@ async def run(stack: ChaosStack, plan: Plan, log: Any = print) -> Report:
         finally:
             await conn.close()
         report.dead_letters = await dead_letters(stack)
-        report.reconciliation_ok, report.reconciliation = await reconcile_today(world)
+        report.log_leaks = logscan.scan(stack.log_dir, [*report.secrets, *CARDS_USED, PASSWORD])
+        report.reconciliation_ok, report.reconciliation = await reconcile.reconcile_run(stack)
     report.wall_seconds = time.monotonic() - started
     return report
 
@@ -257,7 +259,7 @@ def write_figures(report: Report, doc: Path = DOC) -> None:
     """Replace the figures section of docs/reliability.md (between the chaos markers) with this run's."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = "\n".join([BEGIN, f"Last `make chaos` run: {when}, {report.wall_seconds:.0f} s wall, "
-                      f"{report.plan.seconds:.0f} s of load, {report.plan.shoppers} shoppers, "
+                      f"{report.load_seconds:.0f} s of load, {report.plan.shoppers} shoppers, "
                       f"result **{'all invariants hold' if report.ok else 'VIOLATIONS'}**.", "", "```",
                       *report.lines(), "```", END])
     text = doc.read_text() if doc.exists() else f"# Reliability\n\n{BEGIN}\n{END}\n"

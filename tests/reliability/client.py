@@ -84,6 +84,7 @@ class Caller:
     token: str = ""
     key: tuple[str, str] | None = None
     merchant_id: str = ""  # X-Scanpay-Merchant-Id for a partner key
+    login: bytes = b""     # a consumer's login body, to get a new access token when this one expires
 
 
 class Rest:
@@ -108,6 +109,16 @@ class Rest:
         return headers
 
     async def attempt(self, who: Caller, method: str, path: str, body: bytes, key: str | None) -> Answer:
+        answer = await self._once(who, method, path, body, key)
+        if answer.status == 401 and b"TOKEN_EXPIRED" in answer.body and who.login:
+            # Access tokens live 15 minutes; a long run logs in again, as the app would.
+            session = await self._once(Caller("anonymous"), "POST", "/v1/sessions", who.login, None)
+            if session.status == 201:
+                who.token = session.json()["access_token"]
+                answer = await self._once(who, method, path, body, key)
+        return answer
+
+    async def _once(self, who: Caller, method: str, path: str, body: bytes, key: str | None) -> Answer:
         self.journal.requests += 1
         try:
             async with self.session.request(method, self.base + path, data=body,

@@ -9,6 +9,7 @@ import json
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,14 +52,14 @@ class Workload:
         self.rng = random.Random(seed)
         self.ops: dict[str, int] = {name: 0 for name in MIX}
 
-    async def run(self, seconds: float) -> None:
-        stop_at = time.monotonic() + seconds
-        await asyncio.gather(*(self._loop(s, stop_at) for s in self.world.shoppers))
+    async def run(self, done: Callable[[], bool]) -> None:
+        """Every shopper loops until `done()` says the run has had enough."""
+        await asyncio.gather(*(self._loop(s, done) for s in self.world.shoppers))
 
-    async def _loop(self, shopper: Shopper, stop_at: float) -> None:
+    async def _loop(self, shopper: Shopper, done: Callable[[], bool]) -> None:
         seen = Seen()
         names, weights = list(MIX), list(MIX.values())
-        while time.monotonic() < stop_at:
+        while not done():
             name = self.rng.choices(names, weights)[0]
             self.ops[name] += 1
             await getattr(self, name)(shopper, seen)

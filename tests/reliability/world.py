@@ -158,7 +158,8 @@ async def shopper(rest: Rest, index: int) -> Shopper:
                                 f'{{"phone":"{phone}","password":"{PASSWORD}"}}'.encode(), None)
     assert answer.status == 201, answer
     tokens = answer.json()
-    who = Caller(f"consumer:{tokens['consumer_id']}", token=tokens["access_token"])
+    who = Caller(f"consumer:{tokens['consumer_id']}", token=tokens["access_token"],
+                 login=f'{{"phone":"{phone}","password":"{PASSWORD}"}}'.encode())
     card = await _must(rest, "bind_card", who, "/v1/me/cards",
                        {"card_number": GOOD_CARD, "expiry": "12/30", "holder_name": "Li Lei"})
     spare: dict[str, str] = {}

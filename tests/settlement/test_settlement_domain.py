@@ -200,3 +200,20 @@ def test_payout_file_names_keep_the_bank_name() -> None:
     assert runs.safe_name("中国工商银行") == "中国工商银行"
     assert runs.safe_name("Bank of China / Shanghai") == "Bank_of_China_Shanghai"
     assert runs.safe_name("../..") == "UNKNOWN"
+
+
+def test_today_is_refused_unless_same_day_settlement_is_switched_on() -> None:
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from services.kit.errors import InvalidArgument
+    from services.settlement import domain as settlement_domain
+
+    noon_shanghai = datetime(2026, 11, 11, 4, 0, tzinfo=UTC)
+    with pytest.raises(InvalidArgument, match="not over yet"):
+        settlement_domain.parse_closed_day("2026-11-11", now=noon_shanghai)
+    assert str(settlement_domain.parse_closed_day("2026-11-11", now=noon_shanghai, same_day=True)) == "2026-11-11"
+    with pytest.raises(InvalidArgument, match="not over yet"):
+        settlement_domain.parse_closed_day("2026-11-12", now=noon_shanghai, same_day=True)
+    assert str(settlement_domain.parse_closed_day("2026-11-10", now=noon_shanghai)) == "2026-11-10"

@@ -199,5 +199,5 @@ def json_body(body: bytes) -> object:
         return {}
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise web.HTTPBadRequest(text="request body is not valid JSON") from None

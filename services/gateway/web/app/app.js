@@ -1,6 +1,6 @@
 // The consumer web app: the same REST API as the mobile apps (Bearer access token, refresh on expiry).
 // Tokens live in sessionStorage: closing the tab signs out.
-import { $, WAYS, announce, el, errorText, parseYuan, say, timeOf, yuan } from "./util.js";
+import { $, WAYS, announce, el, errorText, parseYuan, plainYuan, say, timeOf, yuan } from "./util.js";
 
 const SESSION = "scanpay-app-session";
 let session = JSON.parse(sessionStorage.getItem(SESSION) || "null");
@@ -202,7 +202,7 @@ async function resolveQr(event) {
   $("#pay-kind").textContent = `${resolved.merchant_name} · ${resolved.kind === "ORDER" ? "order" : "store"} QR`;
   const amount = $("#pay-amount");
   amount.readOnly = resolved.kind === "ORDER";
-  amount.value = resolved.amount ? yuan(resolved.amount).slice(1) : "";
+  amount.value = resolved.amount ? plainYuan(resolved.amount) : "";
   $("#pay-submit").textContent = resolved.amount ? `Pay ${yuan(resolved.amount)}` : "Pay";
   amount.focus();
 }

@@ -2,7 +2,7 @@
 // a POS (services/gateway/rest/guards.py): signature = hex HMAC(secret, METHOD\nPATH?QUERY\nTS\nNONCE\nsha256(body)).
 // The secret is imported as a non-extractable CryptoKey and kept in IndexedDB until sign-out; the raw text is
 // dropped at once. The live feed (EventSource cannot sign) uses the session cookie that signing in sets.
-import { $, WAYS, announce, el, errorText, parseYuan, say, shanghaiDate, timeOf, yuan } from "./util.js";
+import { $, WAYS, announce, el, errorText, parseYuan, plainYuan, say, shanghaiDate, timeOf, yuan } from "./util.js";
 
 const enc = new TextEncoder();
 const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -281,7 +281,7 @@ function openRefund(tradeId) {
   refunding = trade;
   $("#refund-trade").textContent = tradeId;
   $("#refund-left").textContent = `Paid ${yuan(trade.amount)}; ${yuan(trade.amount - trade.refunded)} can still be refunded.`;
-  $("#refund-amount").value = yuan(trade.amount - trade.refunded).slice(1);
+  $("#refund-amount").value = plainYuan(trade.amount - trade.refunded);
   say($("#refund-error"), "");
   $("#refund-dialog").showModal();
   $("#refund-amount").select();

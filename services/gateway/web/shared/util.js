@@ -2,12 +2,18 @@
 
 const YUAN = /^(0|[1-9]\d{0,9})(\.\d{1,2})?$/;
 
-/** Integer fen as "¥12.34"; money is never a float here. */
+/** Integer fen as "¥1,234.56"; money is never a float here. */
 export function yuan(fen) {
   const n = Number(fen) || 0;
   const sign = n < 0 ? "-" : "";
   const abs = Math.abs(n);
-  return `${sign}¥${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+  const whole = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${sign}¥${whole}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+/** Integer fen as "1234.56", the form an amount field takes. */
+export function plainYuan(fen) {
+  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, "0")}`;
 }
 
 /** "12.3" -> 1230 fen; null when the text is not an amount in yuan with at most 2 decimals. */
