@@ -151,7 +151,8 @@ def parse(payload: str) -> tuple[QrCode, str]:
     if fields.get("53") != CURRENCY_CNY or fields.get("58") != COUNTRY:
         raise QrError("only CNY QR codes from CN are accepted", "QR_UNSUPPORTED")
     account = parse_tlv(fields.get("26", ""))
-    if account.get("00") != GUID or not account.get("01") or not account.get("02"):
+    # The signature is compared with hmac.compare_digest, which takes ASCII text only.
+    if account.get("00") != GUID or not account.get("01") or not (account.get("02") and account["02"].isascii()):
         raise QrError("payload carries no scanpay merchant account", "QR_NOT_OURS")
     mcc = fields.get("52", "")
     if not re.fullmatch(r"\d{4}", mcc):
@@ -161,7 +162,8 @@ def parse(payload: str) -> tuple[QrCode, str]:
         amount = emv_amount_to_fen(fields["54"])
     if point == DYNAMIC:
         order = parse_tlv(fields.get("27", ""))
-        if order.get("00") != GUID or not order.get("01") or not order.get("02", "").isdigit():
+        expiry = order.get("02", "")
+        if order.get("00") != GUID or not order.get("01") or not (expiry.isascii() and expiry.isdigit()):
             raise QrError("order QR carries no order", "QR_MALFORMED")
         if amount is None:
             raise QrError("order QR carries no amount", "QR_MALFORMED")

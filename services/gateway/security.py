@@ -126,7 +126,7 @@ def sign_request(secret: str, method: str, path: str, timestamp: str, nonce: str
 
 def check_timestamp(timestamp: str, now: float) -> int:
     """Refuse a missing or stale timestamp (outside the 5-minute window either way)."""
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()):  # str.isdigit alone also takes '²' and '١'
         raise Unauthenticated("x-scanpay-timestamp must be unix seconds", reason="SIGNATURE_INVALID")
     value = int(timestamp)
     if abs(now - value) > SIGNATURE_WINDOW_SECONDS:
@@ -153,8 +153,10 @@ def verify_webhook_signature(secret: str, header: str, body: bytes, now: float,
                              tolerance: int = SIGNATURE_WINDOW_SECONDS) -> bool:
     """What a receiver runs: parse the header, recompute, compare in constant time, check freshness."""
     parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
-    if not parts.get("t", "").isdigit() or "v1" not in parts:
+    stamp, mac = parts.get("t", ""), parts.get("v1")
+    # str.isdigit alone also takes '²'; compare_digest takes ASCII text only.
+    if not (stamp.isascii() and stamp.isdigit()) or mac is None or not mac.isascii():
         return False
-    timestamp = int(parts["t"])
+    timestamp = int(stamp)
     expected = webhook_signature(secret, timestamp, body).split("v1=", 1)[1]
     return hmac.compare_digest(expected, parts["v1"]) and abs(now - timestamp) <= tolerance

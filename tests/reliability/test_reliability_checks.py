@@ -7,10 +7,11 @@ import dataclasses
 from collections.abc import AsyncIterator
 
 import asyncpg
+import nats
 import pytest
 import pytest_asyncio
 
-from . import chaos, invariants
+from . import chaos, invariants, reconcile
 from .client import Answer, Call, Journal
 from .stack import ChaosStack
 from .workload import Seen, Workload
@@ -164,3 +165,34 @@ def test_read_going_back_in_the_state_machine_is_caught() -> None:
     assert journal.read_violations == []
     workload._observe(seen, {"trade_id": "trd_x", "status": "WAIT_BUYER_PAY"}, "trade read")
     assert journal.read_violations == ["trade read: trade trd_x went TRADE_SUCCESS -> WAIT_BUYER_PAY"]
+
+
+async def test_reconciliation_catches_a_duplicate_clearing_entry(chaos_stack: ChaosStack, played: chaos.Report,
+                                                                 admin: asyncpg.Connection) -> None:
+    """Committed (settlement reads through its own connection), reconciled, then removed and reconciled clean."""
+    entry = await admin.fetchrow("SELECT entry_id, business_date FROM settlement.clearing_entries"
+                                 " WHERE kind = 'trade' ORDER BY entry_id LIMIT 1")
+    await admin.execute(COPY_ROW.format(select=f"SELECT * FROM settlement.clearing_entries"
+                                               f" WHERE entry_id = '{entry['entry_id']}'",
+                                        key="entry_id", table="settlement.clearing_entries", also=""))
+    try:
+        report = await reconcile.reconcile_day(chaos_stack, entry["business_date"])
+        assert report.duplicates == 1 and reconcile.findings(report) == 1, report
+    finally:
+        await admin.execute("DELETE FROM settlement.clearing_entries WHERE entry_id LIKE 'sabotage_%'")
+    assert reconcile.findings(await reconcile.reconcile_day(chaos_stack, entry["business_date"])) == 0
+
+
+async def test_a_dead_letter_is_counted(chaos_stack: ChaosStack, played: chaos.Report) -> None:
+    assert await chaos.dead_letters(chaos_stack) == 0
+    assert chaos_stack.nats is not None
+    nc = await nats.connect(chaos_stack.nats.url)
+    try:
+        ack = await nc.jetstream().publish("dlq.sabotage", b"poison", headers={"Scanpay-Dead-Reason": "sabotage"})
+        try:
+            assert await chaos.dead_letters(chaos_stack) == 1
+        finally:
+            await nc.jetstream().delete_msg("DLQ", ack.seq)
+    finally:
+        await nc.close()
+    assert await chaos.dead_letters(chaos_stack) == 0
