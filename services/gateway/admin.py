@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 import grpc
-from google.protobuf import json_format, timestamp_pb2
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from ..gen.scanpay.common.v1 import common_pb2
@@ -34,6 +34,7 @@ from ..kit.config import ConfigError
 from ..kit.errors import InvalidArgument, NotFound, Unauthenticated
 from ..kit.ids import new_id
 from ..kit.logging import get_logger, request_id_var
+from ..kit.proto import timestamp
 from ..kit.service import Runtime
 from . import store
 from .api import refund_message, trade_message
@@ -173,18 +174,12 @@ def reason_of(value: str) -> str:
     return value
 
 
-def _ts(value: Any) -> timestamp_pb2.Timestamp:
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
-
-
 def audit_message(row: asyncpg.Record) -> pb.AuditEntry:
     return pb.AuditEntry(
         seq=row["seq"], audit_id=row["audit_id"], actor=row["actor"], action=row["action"],
         target_kind=row["target_kind"], target_id=row["target_id"], reason=row["reason"],
         before_json=row["before"] or "", after_json=row["after"] or "", request_id=row["request_id"],
-        occurred_at=_ts(row["occurred_at"]))
+        occurred_at=timestamp(row["occurred_at"]))
 
 
 MERCHANT_DECISIONS: dict[str, tuple[int, str, str | None]] = {

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 import grpc
-from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.common.v1 import common_pb2
 from ..gen.scanpay.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ..kit.auth import actor
 from ..kit.errors import InvalidArgument, NotFound, PermissionDenied
+from ..kit.proto import timestamp
 from ..kit.service import Runtime
 from . import domain, store
 from .clients import money
@@ -24,14 +23,6 @@ PARTNER_SERVICE = "scanpay.gateway.v1.PartnerService"
 STATUSES = {s.value: getattr(gateway_pb2, f"TRADE_STATUS_{s.value}") for s in domain.TradeStatus}
 
 
-def _ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
-
-
 def trade_message(t: asyncpg.Record) -> gateway_pb2.Trade:
     return gateway_pb2.Trade(
         trade_id=t["trade_id"], merchant_id=t["merchant_id"], store_id=t["store_id"], mall_id=t["mall_id"],
@@ -39,8 +30,8 @@ def trade_message(t: asyncpg.Record) -> gateway_pb2.Trade:
         subject=t["subject"], status=STATUSES[t["status"]], way=WAYS[t["way"]], amount=money(t["amount"]),
         paid=money(t["paid"]), discount=money(t["discount"]), refunded=money(t["refunded"]),
         coupon_id=t["coupon_id"], campaign_id=t["campaign_id"], close_reason=t["close_reason"],
-        created_at=_ts(t["created_at"]), paid_at=_ts(t["paid_at"]), closed_at=_ts(t["closed_at"]),
-        expires_at=_ts(t["expires_at"]), qr_payload=t["qr_payload"], wallet_batch_id=t["wallet_batch_id"])
+        created_at=timestamp(t["created_at"]), paid_at=timestamp(t["paid_at"]), closed_at=timestamp(t["closed_at"]),
+        expires_at=timestamp(t["expires_at"]), qr_payload=t["qr_payload"], wallet_batch_id=t["wallet_batch_id"])
 
 
 def refund_message(r: asyncpg.Record, trade: asyncpg.Record | None = None) -> gateway_pb2.Refund:
@@ -48,7 +39,7 @@ def refund_message(r: asyncpg.Record, trade: asyncpg.Record | None = None) -> ga
     return gateway_pb2.Refund(
         refund_id=r["refund_id"], trade_id=r["trade_id"], out_refund_no=r["out_refund_no"], amount=money(r["amount"]),
         paid_part=money(r["paid_part"]), discount_part=money(r["discount_part"]), reason=r["reason"],
-        succeeded_at=_ts(r["succeeded_at"]), merchant_id=source["merchant_id"], store_id=source["store_id"],
+        succeeded_at=timestamp(r["succeeded_at"]), merchant_id=source["merchant_id"], store_id=source["store_id"],
         mall_id=source["mall_id"])
 
 
@@ -167,7 +158,7 @@ def notification_message(n: asyncpg.Record) -> gateway_pb2.Notification:
     return gateway_pb2.Notification(
         notification_id=n["notification_id"], merchant_id=n["merchant_id"], partner_id=n["partner_id"], url=n["url"],
         event_type=n["event_type"], trade_id=n["trade_id"], status=n["status"], attempts=n["attempts"],
-        next_attempt_at=_ts(n["next_attempt_at"]), delivered_at=_ts(n["delivered_at"]),
+        next_attempt_at=timestamp(n["next_attempt_at"]), delivered_at=timestamp(n["delivered_at"]),
         last_status_code=n["last_status_code"], last_error=n["last_error"])
 
 
@@ -192,7 +183,7 @@ class InternalApi(gateway_pb2_grpc.GatewayInternalServiceServicer):
         records = [gateway_pb2.TradeRecord(
             trade_id=t["trade_id"], merchant_id=t["merchant_id"], store_id=t["store_id"], mall_id=t["mall_id"],
             amount=money(t["amount"]), paid=money(t["paid"]), discount=money(t["discount"]),
-            status=STATUSES[t["status"]], refunded=money(t["refunded"]), paid_at=_ts(t["paid_at"]),
+            status=STATUSES[t["status"]], refunded=money(t["refunded"]), paid_at=timestamp(t["paid_at"]),
             wallet_batch_id=t["wallet_batch_id"]) for t in rows]
         next_token = rows[-1]["trade_id"] if len(rows) == size else ""
         return gateway_pb2.ListTradesForDayResponse(trades=records,

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 import asyncpg
 import grpc
-from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.gateway.v1 import gateway_pb2 as pb
 from ..gen.scanpay.merchant.v1 import merchant_pb2
@@ -22,6 +21,7 @@ from ..kit.auth import Actor
 from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ServiceError
 from ..kit.grpc import error_detail
 from ..kit.ids import new_id
+from ..kit.proto import timestamp
 from ..kit.service import Runtime
 from .clients import SERVICE_ACTOR
 from .rest.guards import refuse_nul_fields, verify_signature
@@ -77,16 +77,8 @@ def required_id(value: str, field: str) -> str:
 def activation_message(row: asyncpg.Record) -> pb.ActivationRequest:
     return pb.ActivationRequest(
         request_id=row["request_id"], merchant_id=row["merchant_id"], partner_id=row["partner_id"], note=row["note"],
-        status=pb.ActivationStatus.Value(f"ACTIVATION_STATUS_{row['status']}"), requested_at=_ts(row["requested_at"]),
-        decided_at=_ts(row["decided_at"]), decided_by=row["decided_by"], decision_reason=row["decision_reason"])
-
-
-def _ts(value: Any) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
+        status=pb.ActivationStatus.Value(f"ACTIVATION_STATUS_{row['status']}"), requested_at=timestamp(row["requested_at"]),
+        decided_at=timestamp(row["decided_at"]), decided_by=row["decided_by"], decision_reason=row["decision_reason"])
 
 
 async def open_activation_request(conn: asyncpg.Connection, merchant_id: str, partner_id: str,

@@ -18,7 +18,6 @@ from typing import Any
 
 import asyncpg
 import grpc
-from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.gateway.v1 import events_pb2
 from ..gen.scanpay.wallet.v1 import wallet_pb2
@@ -27,6 +26,7 @@ from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound, Permissi
 from ..kit.grpc import error_detail
 from ..kit.ids import new_id
 from ..kit.logging import get_logger
+from ..kit.proto import timestamp
 from ..kit.service import Runtime
 from . import domain, emv, store
 from .clients import Directory, Promotions, StoreInfo, Wallet, money
@@ -40,14 +40,6 @@ WAYS = {"PAYMENT_WAY_STORE_QR": events_pb2.PAYMENT_WAY_STORE_QR, "PAYMENT_WAY_OR
         "PAYMENT_WAY_PAYMENT_CODE": events_pb2.PAYMENT_WAY_PAYMENT_CODE}
 # Fault injection for the crash-recovery test: exit the process right after this step was persisted.
 CRASH_AFTER = os.environ.get("SCANPAY_GATEWAY_CRASH_AFTER", "")
-
-
-def _ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 def _definite(exc: grpc.aio.AioRpcError) -> bool:
@@ -260,7 +252,7 @@ class Payments:
                 mall_id=done["mall_id"], consumer_id=done["consumer_id"] or "", amount=money(done["amount"]),
                 paid=money(done["paid"]), discount=money(done["discount"]), campaign_id=done["campaign_id"],
                 coupon_id=done["coupon_id"], wallet_batch_id=done["wallet_batch_id"], way=WAYS[done["way"]],
-                succeeded_at=_ts(done["paid_at"]), partner_id=done["partner_id"],
+                succeeded_at=timestamp(done["paid_at"]), partner_id=done["partner_id"],
                 out_trade_no=done["out_trade_no"] or ""))
             await self._enqueue_notification(conn, target, "trade.succeeded", done)
         return done
@@ -284,7 +276,7 @@ class Payments:
                                               step=step, close_reason=reason, closed_at=datetime.now(UTC))
             await events.append(conn, "gateway", "trade.closed", events_pb2.TradeClosed(
                 trade_id=closed["trade_id"], merchant_id=closed["merchant_id"], store_id=closed["store_id"],
-                reason=reason, refunded=refunded, closed_at=_ts(closed["closed_at"]), mall_id=closed["mall_id"]))
+                reason=reason, refunded=refunded, closed_at=timestamp(closed["closed_at"]), mall_id=closed["mall_id"]))
             await self._enqueue_notification(conn, target, "trade.closed", closed)
         return closed
 
@@ -407,7 +399,7 @@ class Payments:
                 refund_id=done["refund_id"], trade_id=trade["trade_id"], merchant_id=trade["merchant_id"],
                 store_id=trade["store_id"], mall_id=trade["mall_id"], amount=money(done["amount"]),
                 paid_part=money(done["paid_part"]), discount_part=money(done["discount_part"]),
-                succeeded_at=_ts(done["succeeded_at"]), out_refund_no=done["out_refund_no"]))
+                succeeded_at=timestamp(done["succeeded_at"]), out_refund_no=done["out_refund_no"]))
             await self._enqueue_notification(conn, target, "refund.succeeded", trade, refund=done)
             open_refunds = await conn.fetchval(
                 "SELECT count(*) FROM refunds WHERE trade_id = $1 AND status IN ('PENDING', 'FUNDS_RETURNED')",

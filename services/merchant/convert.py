@@ -9,6 +9,7 @@ from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.merchant.v1 import merchant_pb2 as pb
 from ..kit.errors import InvalidArgument
+from ..kit.proto import timestamp
 from . import domain
 from .store import periods_of
 
@@ -25,14 +26,6 @@ STORE_STATUS = {"ACTIVE": pb.STORE_STATUS_ACTIVE, "INACTIVE": pb.STORE_STATUS_IN
 STORE_STATUS_FROM_PB = {v: k for k, v in STORE_STATUS.items()}
 PARTNER_STATUS = {"ACTIVE": pb.PARTNER_STATUS_ACTIVE, "SUSPENDED": pb.PARTNER_STATUS_SUSPENDED}
 PARTNER_STATUS_FROM_PB = {v: k for k, v in PARTNER_STATUS.items()}
-
-
-def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 def from_timestamp(value: timestamp_pb2.Timestamp, field: str) -> datetime:

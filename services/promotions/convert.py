@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
-
-from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.common.v1 import common_pb2
 from ..gen.scanpay.promotions.v1 import promotions_pb2 as pb
+from ..kit.proto import timestamp
 from .domain import CouponTerms, DiscountKind, GrabOutcome, Split, Targeting, TargetKind
 
 Row = Mapping[str, Any]
@@ -54,14 +52,6 @@ GRAB_STATUSES = {
 
 def money(amount: int, currency: str) -> common_pb2.Money:
     return common_pb2.Money(amount=amount, currency=currency)
-
-
-def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 def targeting_from_row(row: Row) -> Targeting:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
 import grpc
-from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.common.v1 import common_pb2
 from ..gen.scanpay.settlement.v1 import settlement_pb2 as pb
@@ -17,6 +16,7 @@ from ..gen.scanpay.settlement.v1 import settlement_pb2_grpc
 from ..kit.auth import Actor, actor
 from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from ..kit.grpc import error_detail
+from ..kit.proto import timestamp
 from ..kit.service import Runtime
 from . import domain, runs, statements, store
 from .clients import Directory, Gateway, Ledger, money
@@ -41,14 +41,6 @@ def _may_read_merchant(merchant_id: str) -> None:
     raise PermissionDenied(f"{who.header()} may not read merchant {merchant_id or '(all)'}")
 
 
-def _ts(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(moment)
-    return out
-
-
 def _page(page: common_pb2.PageRequest) -> tuple[int, str]:
     if page.page_size < 0 or page.page_size > MAX_PAGE:
         raise InvalidArgument(f"page.page_size: must be 0..{MAX_PAGE}", field="page.page_size")
@@ -66,7 +58,7 @@ def batch_message(b: asyncpg.Record) -> pb.Batch:
         fees=money(b["fees"], cur), mall_commission=money(b["commission"], cur), net=money(b["net"], cur),
         carry_in=money(b["carry_in"], cur), payout=money(b["payout"], cur), carry_out=money(b["carry_out"], cur),
         malls=[pb.MallCommission(mall_id=k, amount=money(v, cur)) for k, v in sorted(malls.items())],
-        rounding_remainder_e4=b["rounding_e4"], computed_at=_ts(b["computed_at"]), posted_at=_ts(b["posted_at"]),
+        rounding_remainder_e4=b["rounding_e4"], computed_at=timestamp(b["computed_at"]), posted_at=timestamp(b["posted_at"]),
     )
 
 
@@ -81,7 +73,7 @@ def payout_message(p: asyncpg.Record) -> pb.Payout:
         business_date=p["business_date"].isoformat(), amount=money(p["amount"], p["currency"]),
         bank_code=p["bank_name"], status=PAYOUT_STATUS[p["status"]], attempt=p["attempt"],
         file_name=p["file_name"], failure_reason=p["failure_reason"], requeued_payout_id=p["requeued_payout_id"],
-        created_at=_ts(p["created_at"]), updated_at=_ts(p["updated_at"]),
+        created_at=timestamp(p["created_at"]), updated_at=timestamp(p["updated_at"]),
     )
 
 
@@ -99,8 +91,8 @@ def discrepancy_message(d: asyncpg.Record) -> pb.Discrepancy:
         ledger_amount=_optional_money(d["ledger_amount"], cur),
         clearing_amount=_optional_money(d["clearing_amount"], cur),
         status=pb.DISCREPANCY_STATUS_RESOLVED if d["status"] == "resolved" else pb.DISCREPANCY_STATUS_OPEN,
-        resolution=d["resolution"], resolved_by=d["resolved_by"], found_at=_ts(d["found_at"]),
-        resolved_at=_ts(d["resolved_at"]),
+        resolution=d["resolution"], resolved_by=d["resolved_by"], found_at=timestamp(d["found_at"]),
+        resolved_at=timestamp(d["resolved_at"]),
     )
 
 

@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.common.v1 import common_pb2
 from ..gen.scanpay.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from ..gen.scanpay.merchant.v1 import merchant_pb2, merchant_pb2_grpc
 from ..gen.scanpay.wallet.v1 import wallet_pb2, wallet_pb2_grpc
 from ..kit.errors import NotFound, Unavailable
+from ..kit.proto import timestamp
 from . import domain
 
 SERVICE_ACTOR = (("x-scanpay-actor", "service:settlement"),)
@@ -125,12 +125,6 @@ LEG_CODES = {"fee": 7001, "mall": 7002, "payout": 7003, "carry_advance": 7004, "
 
 def money(amount: int, currency: str = domain.SETTLEMENT_CURRENCY) -> common_pb2.Money:
     return common_pb2.Money(amount=amount, currency=currency)
-
-
-def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(moment)
-    return out
 
 
 class Ledger:

@@ -11,15 +11,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from ..gen.scanpay.common.v1.common_pb2 import Money
 from ..gen.scanpay.wallet.v1 import wallet_pb2
 from ..kit.errors import InvalidArgument
+from ..kit.proto import timestamp
 from .domain import TYPE_PENDING, TYPE_SINGLE_PHASE, TransferSpec
-
-
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    out = Timestamp()
-    out.FromDatetime(value.astimezone(UTC))
-    return out
 
 
 def from_timestamp(value: Timestamp, present: bool, field: str) -> datetime | None:
