@@ -23,6 +23,8 @@ from services.kit.db import create_pool
 from services.kit.events import DLQ_STREAM, Bus, stream_name
 
 ROOT = Path(__file__).resolve().parents[1]
+# In-process services of the tests keep small pools: the whole suite fits a server with max_connections=100.
+os.environ.setdefault("SCANPAY_DB_POOL_MAX", "4")
 TEST_RUN = ROOT / ".run" / f"test-{os.getpid()}"
 
 
@@ -127,7 +129,7 @@ async def pool_for(
     async def get(service: str) -> asyncpg.Pool:
         if service not in pools:
             await prepare(service)
-            pools[service] = await create_pool(settings_for(service), max_size=20)
+            pools[service] = await create_pool(settings_for(service), max_size=10)
         return pools[service]
 
     yield get

@@ -68,6 +68,7 @@ async def create_pool(settings: Settings, min_size: int = 1, max_size: int | Non
             timeout=10,
             init=lambda conn: _init_connection(conn, settings.schema),
             reset=_release,
+            max_inactive_connection_lifetime=60,
             server_settings={"application_name": f"scanpay-{settings.service}"},
         )
     except (TimeoutError, OSError) as exc:

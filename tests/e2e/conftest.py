@@ -30,7 +30,7 @@ async def e2e_stack(pg_server: str) -> AsyncIterator[localstack.ServiceProcesses
     procs = localstack.ServiceProcesses.on_free_ports(
         database, nats_url, TEST_RUN / "logs-e2e",
         extra_env={"SCANPAY_DRAIN_SECONDS": "2", "SCANPAY_SETTLEMENT_OUTPUT_DIR": str(TEST_RUN / "e2e-settlement"),
-                   "SCANPAY_GATEWAY_EXPIRY_INTERVAL": "1", SAME_DAY_ENV: "1"})
+                   "SCANPAY_GATEWAY_EXPIRY_INTERVAL": "1", SAME_DAY_ENV: "1", "SCANPAY_DB_POOL_MAX": "6"})
     try:
         for service in SERVICES:
             await localstack.prepare_service(database, service)
