@@ -174,7 +174,8 @@ class OutboxRelay:
         while True:
             try:
                 sent = await self.publish_batch() if self.bus.connected.is_set() else 0
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, nats.errors.Error) as exc:
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                    nats.errors.Error) as exc:
                 log.warning("outbox_relay_retry", error=str(exc) or type(exc).__name__)
                 sent = 0
             if sent < self.batch_size:

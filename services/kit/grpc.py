@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -34,6 +35,7 @@ _TRANSIENT = (
     asyncpg.CannotConnectNowError,
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.AdminShutdownError,
+    asyncpg.InternalClientError,
 )
 _OPEN_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 DEFAULT_DEADLINE_SECONDS = 5.0
@@ -73,9 +75,10 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or details.method.startswith(_OPEN_PREFIXES):
             return handler
         if handler.unary_unary:
+            # Requests arrive as bytes and are decoded inside the wrapper, so an undecodable one gets
+            # INVALID_ARGUMENT instead of grpcio's UNKNOWN.
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap(details.method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                self._wrap(details.method, handler.unary_unary, handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
@@ -105,8 +108,10 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             tokens.append(current_actor.set(who))
         return who, tokens
 
-    def _wrap(self, method: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        async def handle(request: Any, ctx: grpc.aio.ServicerContext) -> Any:
+    def _wrap(
+        self, method: str, fn: Callable[..., Awaitable[Any]], decode: Callable[[bytes], Any] | None
+    ) -> Callable[..., Awaitable[Any]]:
+        async def handle(raw: bytes, ctx: grpc.aio.ServicerContext) -> Any:
             who, tokens = self._enter(method, ctx)
             started = time.perf_counter()
             code = grpc.StatusCode.OK
@@ -116,7 +121,16 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
                         code = grpc.StatusCode.UNAUTHENTICATED
                         await ctx.abort(code, "missing or invalid internal service token")
                     try:
+                        request = decode(raw) if decode else raw
+                    except DecodeError:
+                        code = grpc.StatusCode.INVALID_ARGUMENT
+                        await ctx.abort(code, "the request is not a valid protobuf message of this method")
+                    try:
                         return await fn(request, ctx)
+                    except asyncpg.DataError as exc:
+                        # A value PostgreSQL cannot take (NUL in text, a number out of range): the caller's input.
+                        code = grpc.StatusCode.INVALID_ARGUMENT
+                        await ctx.abort(code, f"a request value is not acceptable: {type(exc).__name__}")
                     except ServiceError as exc:
                         code = exc.code
                         log.info("rpc_error", method=method, code=code.name, reason=exc.reason, field=exc.field)
