@@ -334,7 +334,8 @@ async def main_async(args: argparse.Namespace) -> None:
         promotions = promotions_pb2_grpc.PromotionsServiceStub(_channel(stack, "promotions", "PromotionsService"))
         stores = await seed_stores(merchant, args.merchants)
         tokens, consumer_ids = await seed_consumers(dsn, wallet, args.consumers)
-        await launch_campaign(promotions, consumer_ids)
+        if not args.no_campaign:
+            await launch_campaign(promotions, consumer_ids)
         world = World(stores, tokens)
         seed_s = time.perf_counter() - began
         print(f"seeded {args.merchants} stores and {args.consumers} consumers in {seed_s:.0f} s")
@@ -386,6 +387,8 @@ def main() -> None:
     parser.add_argument("--consumers", type=int, default=10_000)
     parser.add_argument("--merchants", type=int, default=1_000)
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--no-campaign", action="store_true",
+                        help="no red envelopes: payments without a discount (to see what the campaign costs)")
     args = parser.parse_args()
     if args.quick:
         args.consumers, args.merchants, args.seconds = 1_000, 100, 5

@@ -48,7 +48,7 @@ async def _every(seconds: float, name: str, job: Callable[[], Awaitable[object]]
     while True:
         try:
             await job()
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
             log.warning("worker_retry", worker=name, error=str(exc))
         except Exception:
             log.exception("worker_failed", worker=name)

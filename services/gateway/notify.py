@@ -40,7 +40,7 @@ class Notifier:
             while True:
                 try:
                     sent = await self.deliver_due(session)
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
                     log.warning("notify_loop_retry", error=str(exc))
                     sent = 0
                 if not sent:

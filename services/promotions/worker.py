@@ -73,6 +73,7 @@ async def run(runtime: Runtime) -> None:
             done = await sweeper.sweep()
             if any(done.values()):
                 log.info("promotions_sweep", **done)
-        except (ServiceError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (ServiceError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                asyncpg.InternalClientError) as exc:
             log.warning("promotions_sweep_failed", error=str(exc) or type(exc).__name__)
         await asyncio.sleep(interval)

@@ -35,7 +35,7 @@ async def expire_holds(runtime: Runtime) -> None:
     while True:
         try:
             expired = await ledger.expire_due(BATCH)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
             log.warning("expiry_retry", error=str(exc) or type(exc).__name__)
             expired = 0
         if expired:
@@ -50,6 +50,6 @@ async def recover_topups(runtime: Runtime) -> None:
     while True:
         try:
             await service.recover(after)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:
             log.warning("topup_recovery_retry", error=str(exc) or type(exc).__name__)
         await asyncio.sleep(min(after, 5.0))

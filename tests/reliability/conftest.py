@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
-import pytest
 import pytest_asyncio
 
 from services.kit import localstack
@@ -15,10 +14,6 @@ from . import actors, chaos
 from .stack import ChaosStack
 
 TEST_RUN = localstack.ROOT / ".run" / f"test-{os.getpid()}"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "chaos: the long chaos run; only in `make chaos` (pytest -m chaos)")
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="session")

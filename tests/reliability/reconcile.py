@@ -1,29 +1,21 @@
-"""Settlement's reconciliation of the chaos run's own day.
+"""Settlement's reconciliation of the chaos run's own day: `SettlementService.Reconcile` over gRPC as the admin.
 
-`SettlementService.Reconcile` takes only days that are over (T+1, Asia/Shanghai), and the run happens today, so
-this drives the same steps as `SettlementApi.Reconcile` (services/settlement/api.py) with settlement's own code and
-role: the gateway's trades and refunds of the day (GatewayInternalService as service:settlement), the ledger legs of
-the day's receivables (wallet ExportLedger), the clearing entries, one three-way match in SQL, discrepancies stored.
-Only the T+1 guard is left out.
+Days settle and reconcile T+1 (Asia/Shanghai); the run happens today, so its stack starts settlement with
+SCANPAY_SETTLEMENT_SAME_DAY=1 (the local-stack switch of docs/settlement.md), which lets today be reconciled.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-import asyncpg
-
 from services.gen.scanpay.settlement.v1 import settlement_pb2 as pb
-from services.kit.auth import Actor, current_actor
-from services.kit.config import dsn_with_user, load, role_name
+from services.gen.scanpay.settlement.v1 import settlement_pb2_grpc
+from services.kit.config import load
 from services.kit.grpc import make_channel
-from services.settlement import domain, runs
-from services.settlement.api import report_message
-from services.settlement.clients import Gateway, Ledger
 
 from .stack import ChaosStack
 
-AS_SETTLEMENT = Actor("service", "settlement")
+AS_ADMIN = (("x-scanpay-actor", "admin"),)
 
 
 def findings(report: pb.ReconciliationReport) -> int:
@@ -32,25 +24,13 @@ def findings(report: pb.ReconciliationReport) -> int:
 
 
 async def reconcile_day(stack: ChaosStack, day: date) -> pb.ReconciliationReport:
-    token = load("settlement").internal_token
-    gateway_channel = make_channel(stack.grpc_address("gateway"), token, "scanpay.gateway.v1.GatewayInternalService",
-                                   deadline=60)
-    wallet_channel = make_channel(stack.grpc_address("wallet"), token, "scanpay.wallet.v1.WalletService", deadline=60)
-    pool = await asyncpg.create_pool(dsn_with_user(stack.database, role_name("settlement")), min_size=1, max_size=2,
-                                     server_settings={"search_path": "settlement"})
-    acting = current_actor.set(AS_SETTLEMENT)
+    channel = make_channel(stack.grpc_address("settlement"), load("settlement").internal_token,
+                           "scanpay.settlement.v1.SettlementService", deadline=120)
     try:
-        gateway = await runs.gateway_records(Gateway(gateway_channel), day)
-        trades, merchants = await runs.clearing_subjects(pool, day)
-        known = trades | {r.subject_id for r in gateway}
-        merchants |= {r.merchant_id for r in gateway}
-        ledger = await runs.ledger_records(Ledger(wallet_channel), domain.day_bounds(day), merchants, known)
-        return report_message(day, await runs.reconcile(pool, day, gateway, ledger))
+        stub = settlement_pb2_grpc.SettlementServiceStub(channel)
+        return await stub.Reconcile(pb.ReconcileRequest(business_date=day.isoformat()), metadata=AS_ADMIN)
     finally:
-        current_actor.reset(acting)
-        await pool.close()
-        await gateway_channel.close()
-        await wallet_channel.close()
+        await channel.close()
 
 
 async def reconcile_run(stack: ChaosStack) -> tuple[bool, str]:

@@ -27,6 +27,8 @@ SERVICE_ENV = {
     "SCANPAY_GATEWAY_EXPIRY_INTERVAL": "1",
     "SCANPAY_GATEWAY_NOTIFY_POLL": "0.5",
     "SCANPAY_WALLET_TOPUP_RECOVERY_SECONDS": "3",
+    # The run reconciles its own day, today (docs/settlement.md: local stack only).
+    "SCANPAY_SETTLEMENT_SAME_DAY": "1",
 }
 
 
@@ -94,8 +96,21 @@ class ChaosStack:
         self.faults.append(f"SIGKILL {service}")
         self.procs.kill(service, signal.SIGKILL)
         await asyncio.sleep(down_seconds)
-        self.procs.start(service)
-        await self.procs.wait_healthy((service,), timeout=120)
+        await self.restart(service)
+
+    async def restart(self, service: str, attempts: int = 5) -> None:
+        """Start a service until it is SERVING, as a supervisor would: a start can fail while the fault schedule
+        holds PostgreSQL or NATS down (it exits with a configuration error), so it is started again."""
+        assert self.procs is not None
+        for attempt in range(attempts):
+            self.procs.start(service)
+            try:
+                await self.procs.wait_healthy((service,), timeout=120)
+                return
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(2.0)
 
     async def restart_nats(self, down_seconds: float) -> None:
         """Stop the NATS server and start it again on the same port and store (JetStream data kept)."""
