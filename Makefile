@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test protos lint bench bench-quick clean
+.PHONY: install run test protos lint bench bench-quick chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m bench.run_all --quick
+
+chaos: install
+	$(BIN)/python -m bench.chaos
 
 lint: install
 	$(BIN)/ruff check services tests bench

@@ -142,15 +142,11 @@ def test_nul_characters_are_refused_at_the_public_partner_api(fuzzed: Fuzzed) ->
     assert not found, _report(found)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the kit change in docs/reliability.md: asyncpg.DataError -> "
-                                       "INVALID_ARGUMENT in the server interceptor")
 def test_nul_characters_get_a_clear_status_inside(fuzzed: Fuzzed) -> None:
     found = fuzzed.of("nul", public=False)
     assert not found, _report(found)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the kit change in docs/reliability.md: the server interceptor "
-                                       "decodes requests itself and answers INVALID_ARGUMENT")
 def test_undecodable_requests_get_a_clear_status(fuzzed: Fuzzed) -> None:
     found = fuzzed.of("undecodable")
     assert not found, _report(found)
