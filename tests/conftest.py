@@ -23,8 +23,6 @@ from services.kit.db import create_pool
 from services.kit.events import DLQ_STREAM, Bus, stream_name
 
 ROOT = Path(__file__).resolve().parents[1]
-# In-process services of the tests keep small pools: the whole suite fits a server with max_connections=100.
-os.environ.setdefault("SCANPAY_DB_POOL_MAX", "4")
 TEST_RUN = ROOT / ".run" / f"test-{os.getpid()}"
 
 

@@ -7,10 +7,12 @@ import argparse
 import asyncio
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import asyncpg
 import grpc
 import pytest
 import pytest_asyncio
@@ -26,7 +28,8 @@ from services.gen.scanpay.settlement.v1 import settlement_pb2 as pb
 from services.gen.scanpay.settlement.v1 import settlement_pb2_grpc
 from services.gen.scanpay.wallet.v1 import wallet_pb2, wallet_pb2_grpc
 from services.kit import localstack
-from services.kit.events import DLQ_STREAM, build_envelope, dlq_config, ensure_stream, stream_config
+from services.kit.db import create_pool
+from services.kit.events import DLQ_STREAM, Bus, build_envelope, dlq_config, ensure_stream, stream_config
 from services.kit.grpc import GrpcServer, error_detail, make_channel
 from services.kit.ids import new_id
 from services.kit.service import serve
@@ -159,8 +162,28 @@ class GatewayReads(gateway_pb2_grpc.GatewayInternalServiceServicer):
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def stack(prepare: Callable[[str], Awaitable[None]], settings_for, bus, pool_for,  # type: ignore[no-untyped-def]
+async def own_servers(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, Bus]]:
+    """A database and a NATS of this module's own: the session's stack (its settlement consumers and the other
+    suites' trades) must not see these tests' days, and these tests must not see the stack's."""
+    name = f"scanpay_settle_{secrets.token_hex(4)}"
+    dsn = await localstack.create_database(pg_server, name)
+    nats = localstack.EmbeddedNats(tmp_path_factory.mktemp("settlement-nats"))
+    bus = Bus(nats.start(), "scanpay-settlement-tests")
+    assert await bus.connect(wait=10)
+    for service in ("merchant", "wallet", "settlement"):
+        await localstack.prepare_service(dsn, service)
+    yield dsn, bus
+    await bus.close()
+    nats.stop()
+    admin = await asyncpg.connect(pg_server)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def stack(own_servers: tuple[str, Bus], settings_for,  # type: ignore[no-untyped-def]
                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    dsn, bus = own_servers
     out_dir = tmp_path_factory.mktemp("settlement-out")
     os.environ["SCANPAY_SETTLEMENT_OUTPUT_DIR"] = str(out_dir)
     os.environ["SCANPAY_SETTLEMENT_AUTO_RUN_AT"] = "off"  # the tests settle days themselves
@@ -174,11 +197,10 @@ async def stack(prepare: Callable[[str], Awaitable[None]], settings_for, bus, po
     stop = asyncio.Event()
     tasks = []
     for service in services:
-        await prepare(service)
         base = settings_for(service)
         addresses = {**base.addresses, **{s: f"127.0.0.1:{p}" for s, p in ports.items()}}
-        settings = dataclasses.replace(base, grpc_port=ports[service], addresses=addresses, drain_seconds=0.5,
-                                       db_pool_max=4)
+        settings = dataclasses.replace(base, pg_dsn=dsn, nats_url=bus.url, grpc_port=ports[service],
+                                       addresses=addresses, drain_seconds=0.5, db_pool_max=4)
         module = __import__(f"services.{service}.__main__", fromlist=["spec"])
         tasks.append(asyncio.create_task(serve(module.spec(), settings, stop)))
     await ensure_stream(bus.js, stream_config("gateway"))
@@ -188,13 +210,15 @@ async def stack(prepare: Callable[[str], Awaitable[None]], settings_for, bus, po
             if await localstack.health_check(f"127.0.0.1:{ports[service]}", service):
                 break
             await asyncio.sleep(0.05)
-    s = Stack(ports, settings_for("settlement").internal_token, bus, await pool_for("settlement"))
+    pool = await create_pool(dataclasses.replace(settings_for("settlement"), pg_dsn=dsn), max_size=8)
+    s = Stack(ports, settings_for("settlement").internal_token, bus, pool)
     s.out_dir = out_dir  # type: ignore[attr-defined]
     s.gateway_reads = reads  # type: ignore[attr-defined]
     yield s
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     await gateway.stop(0)
+    await pool.close()
 
 
 async def new_merchant(stack: Stack, fee_bps: int, bank: str = "ICBC") -> str:
