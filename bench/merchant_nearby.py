@@ -366,9 +366,8 @@ def render(args: argparse.Namespace, load_s: float, grpc_f: Figures, base: Figur
         ),
         "",
         (
-            "The machine was shared with other engineers' test runs while this ran (2 cores for PostgreSQL, the "
-            "service, and the load generator; see the load average above), so the latencies under load are "
-            "pessimistic; the pgbench row shows what PostgreSQL alone gives for the same query and client "
+            "PostgreSQL, the service and the load generator share the 2 cores (see the load average above), so "
+            "the latencies under load include waiting for CPU; the pgbench row shows what PostgreSQL alone gives for the same query and client "
             "count at the same time, and the EXPLAIN figure what one query costs."
         ),
     ]

@@ -193,8 +193,8 @@ def report(args: argparse.Namespace, result: Rush, books: Books, budget: int,
     return f"""## promotions: GrabRedEnvelope rush
 
 `.venv/bin/python -m {command}` — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, \
-{os.cpu_count()} cores, Python {sys.version.split()[0]}. The machine was shared with other engineers' builds and \
-tests (load average {load:.1f} at the end), so these are lower bounds.
+{os.cpu_count()} cores, Python {sys.version.split()[0]}. Load average {load:.1f} at the end \
+(anything else running on the machine lowers these figures).
 
 {args.attempts:,} grab attempts by {args.clients} concurrent gRPC callers (each waits for its answer) against one \
 campaign of {args.envelopes:,} random envelopes (1 to 2,000 fen, budget {budget:,} fen), random consumers out of \

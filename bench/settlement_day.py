@@ -259,8 +259,7 @@ Settling is one grouping-sets pass over the day's entries and one INSERT each fo
 then one wallet `CreateTransfers` per merchant batch (16 in flight). Reconciliation is one hash aggregate over the
 three sides (`UNION ALL` + `GROUP BY` trade id; full joins of the sides spilled to disk and took 80 s). The pgbench
 rows run the bare aggregate of each step once on the same PostgreSQL (1 client), the floor for one pass. Not
-included: fetching the gateway's and the wallet's sides over gRPC (paged, 500 per call). The machine was shared
-with other engineers' test runs while this ran.
+included: fetching the gateway's and the wallet's sides over gRPC (paged, 500 per call).
 """
 
 

@@ -138,8 +138,8 @@ def report(clients: int, seconds: int, rounds: list[Round], books: tuple[int, in
 
 `python -m bench.wallet_transfers{' --quick' if quick else ''}` ({time.strftime('%Y-%m-%d')}): {clients} clients,
 {seconds} s per run, {len(rounds)} interleaved rounds (spread, hot, pgbench) on one PostgreSQL with
-{os.cpu_count()} CPUs that other engineers' test suites were loading heavily while this ran (load average
-around 10), so absolute figures are noisy; compare the ratios within a round. A wallet operation is one
+{os.cpu_count()} CPUs shared by PostgreSQL, the service and the load generator, so absolute figures are
+noisy; compare the ratios within a round. A wallet operation is one
 `CreateTransfers` gRPC call with one transfer (random consumer wallet -> merchant receivable) through the
 real service process (interceptor, validation, one `create_transfers()` plpgsql call: locks, checks,
 transfer row, outbox event; outbox relay publishing to NATS JetStream), driven by a Python grpc.aio
