@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from nats.js.errors import NotFoundError
 
 from services.kit import events
 from services.kit.config import dsn_with_user, role_name
@@ -34,6 +35,11 @@ async def kit_pool(database: str) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="session")
 async def stream(bus: Bus) -> str:
+    """A fresh stream each session: on an external NATS, an earlier run's events must not reach this one."""
+    try:
+        await bus.js.delete_stream(events.stream_name(PRODUCER))
+    except NotFoundError:
+        pass
     await ensure_stream(bus.js, stream_config(PRODUCER))
     await ensure_stream(bus.js, events.dlq_config())
     return events.stream_name(PRODUCER)
