@@ -16,7 +16,7 @@ from ..kit.service import Runtime
 from . import domain, store
 from .clients import money
 from .partner_onboarding import PartnerOnboarding, downstream
-from .rest.guards import authorised_merchant, refuse_nul_fields, verify_signature
+from .rest.guards import authorised_merchant
 from .saga import WAYS, Payments
 
 PARTNER_SERVICE = "scanpay.gateway.v1.PartnerService"
@@ -63,12 +63,7 @@ class PartnerApi(PartnerOnboarding, gateway_pb2_grpc.PartnerServiceServicer):
 
     async def _caller(self, ctx: grpc.aio.ServicerContext, method: str, request: Any, merchant_id: str) -> tuple[str, str]:
         """(merchant id, partner id) after checking the request signature in metadata."""
-        md = {k: v for k, v in (ctx.invocation_metadata() or ()) if isinstance(v, str)}
-        refuse_nul_fields(request)
-        caller = await verify_signature(
-            self.pool, self.payments.directory, md.get("x-scanpay-key-id", ""), md.get("x-scanpay-timestamp", ""),
-            md.get("x-scanpay-nonce", ""), md.get("x-scanpay-signature", ""), "POST", f"/{PARTNER_SERVICE}/{method}",
-            request.SerializeToString(deterministic=True))
+        caller = await self._verified_caller(ctx, method, request)
         # An unknown merchant is NOT_FOUND for the partner, not an internal error.
         merchant = await downstream("merchant", authorised_merchant(self.payments.directory, caller, merchant_id))
         if not merchant:

@@ -114,14 +114,18 @@ class PartnerOnboarding:
     def _settlement(self) -> settlement_pb2_grpc.SettlementServiceStub:
         return settlement_pb2_grpc.SettlementServiceStub(self.runtime.channel("settlement"))
 
-    async def _partner(self, ctx: grpc.aio.ServicerContext, method: str, request: Any) -> str:
-        """The calling partner's id, after checking the request signature; merchant keys may not onboard."""
+    async def _verified_caller(self, ctx: grpc.aio.ServicerContext, method: str, request: Any) -> Any:
+        """The key behind a partner-API call, after refusing NUL fields and checking the signature in metadata."""
         md = {k: v for k, v in (ctx.invocation_metadata() or ()) if isinstance(v, str)}
         refuse_nul_fields(request)
-        caller = await verify_signature(
+        return await verify_signature(
             self.pool, self.payments.directory, md.get("x-scanpay-key-id", ""), md.get("x-scanpay-timestamp", ""),
             md.get("x-scanpay-nonce", ""), md.get("x-scanpay-signature", ""), "POST", f"/{PARTNER_SERVICE}/{method}",
             request.SerializeToString(deterministic=True))
+
+    async def _partner(self, ctx: grpc.aio.ServicerContext, method: str, request: Any) -> str:
+        """The calling partner's id, after checking the request signature; merchant keys may not onboard."""
+        caller = await self._verified_caller(ctx, method, request)
         if caller.kind != "partner":
             raise PermissionDenied("onboarding calls need a partner key, not a merchant POS key", reason="PARTNER_ONLY")
         return caller.owner_id
