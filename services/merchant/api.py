@@ -494,7 +494,7 @@ class MerchantApi(merchant_pb2_grpc.MerchantServiceServicer):
         return pb.SearchNearbyResponse(
             results=[
                 pb.NearbyStore(
-                    store=convert.store(r),
+                    store=convert.store_fields(r),
                     distance_m=r["distance_m"],
                     merchant_display_name=r["merchant_display_name"],
                     mcc=r["mcc"],

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
 import asyncpg
 from google.protobuf import timestamp_pb2
 
 from ..gen.scanpay.merchant.v1 import merchant_pb2 as pb
 from ..kit.errors import InvalidArgument
-from ..kit.proto import timestamp
+from ..kit.proto import timestamp, timestamp_fields
 from . import domain
-from .store import periods_of
+from .store import periods_from_json
 
 MERCHANT_STATUS_TO_PB = {
     s: pb.MerchantStatus.Value(f"MERCHANT_STATUS_{s.value}") for s in domain.MerchantStatus
@@ -85,34 +87,44 @@ def merchant(row: asyncpg.Record, *, with_account: bool) -> pb.Merchant:
     return out
 
 
-def opening_hours(periods: list[domain.OpeningPeriod]) -> pb.OpeningHours:
-    return pb.OpeningHours(
-        periods=[
-            pb.OpeningPeriod(day=p.day, open_minute=p.open_minute, close_minute=p.close_minute)
-            for p in periods
-        ]
-    )
-
-
 def periods_from_pb(hours: pb.OpeningHours) -> list[domain.OpeningPeriod]:
     return [domain.OpeningPeriod(int(p.day), p.open_minute, p.close_minute) for p in hours.periods]
 
 
+@lru_cache(maxsize=4096)
+def stored_hours(hours_json: str) -> dict[str, list[dict[str, int]]]:
+    """The OpeningHours fields of a store's stored schedule. Stores share a few schedules and a nearby search
+    converts dozens of stores per call, so conversions are memoised by the stored text; the dict is shared
+    and only ever read."""
+    return {
+        "periods": [
+            {"day": p.day, "open_minute": p.open_minute, "close_minute": p.close_minute}
+            for p in periods_from_json(hours_json)
+        ]
+    }
+
+
+def store_fields(row: asyncpg.Record) -> dict[str, Any]:
+    """A Store's constructor arguments, nested messages as dicts: upb builds those in place, while a message
+    argument is merged by serialising and parsing it (a fifth of SearchNearby's CPU before this)."""
+    return {
+        "store_id": row["store_id"],
+        "merchant_id": row["merchant_id"],
+        "mall_id": row["mall_id"] or "",
+        "name": row["name"],
+        "address": row["address"],
+        "city": row["city"],
+        "lat": row["lat"],
+        "lng": row["lng"],
+        "opening_hours": stored_hours(row["hours"]),
+        "status": STORE_STATUS[row["status"]],
+        "create_time": timestamp_fields(row["create_time"]),
+        "update_time": timestamp_fields(row["update_time"]),
+    }
+
+
 def store(row: asyncpg.Record) -> pb.Store:
-    return pb.Store(
-        store_id=row["store_id"],
-        merchant_id=row["merchant_id"],
-        mall_id=row["mall_id"] or "",
-        name=row["name"],
-        address=row["address"],
-        city=row["city"],
-        lat=row["lat"],
-        lng=row["lng"],
-        opening_hours=opening_hours(periods_of(row)),
-        status=STORE_STATUS[row["status"]],
-        create_time=timestamp(row["create_time"]),
-        update_time=timestamp(row["update_time"]),
-    )
+    return pb.Store(**store_fields(row))
 
 
 def credential(row: asyncpg.Record, now: datetime, owner_status: str | None = None) -> pb.Credential:

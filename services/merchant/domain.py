@@ -237,6 +237,9 @@ class BoundingBox:
     min_lat: float
     max_lng: float
     max_lat: float
+    # Centred on the query point with half-extents proportional to the radius, so it may be shrunk to a
+    # smaller radius by scaling; false for the full-longitude boxes near a pole or the antimeridian.
+    centred: bool = True
 
 
 def bounding_box(lat: float, lng: float, radius: float) -> BoundingBox:
@@ -244,12 +247,12 @@ def bounding_box(lat: float, lng: float, radius: float) -> BoundingBox:
     min_lat, max_lat = lat - dlat, lat + dlat
     if min_lat <= -90.0 or max_lat >= 90.0:
         # The circle reaches a pole: every longitude is in range.
-        return BoundingBox(-180.0, max(min_lat, -90.0), 180.0, min(max_lat, 90.0))
+        return BoundingBox(-180.0, max(min_lat, -90.0), 180.0, min(max_lat, 90.0), centred=False)
     widest = max(abs(min_lat), abs(max_lat))
     dlng = math.degrees(radius / (EARTH_RADIUS_M * math.cos(math.radians(widest))))
     if lng - dlng < -180.0 or lng + dlng > 180.0:
         # Crossing the antimeridian: a full longitude band is a correct (if wider) superset.
-        return BoundingBox(-180.0, min_lat, 180.0, max_lat)
+        return BoundingBox(-180.0, min_lat, 180.0, max_lat, centred=False)
     return BoundingBox(lng - dlng, min_lat, lng + dlng, max_lat)
 
 

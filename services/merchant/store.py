@@ -251,8 +251,9 @@ def hours_columns(periods: list[domain.OpeningPeriod]) -> dict[str, Any]:
     }
 
 
-def periods_of(row: Record) -> list[domain.OpeningPeriod]:
-    return [domain.OpeningPeriod(*item) for item in json.loads(row["hours"])]
+def periods_from_json(hours_json: str) -> list[domain.OpeningPeriod]:
+    """The schedule of a stored `hours` column."""
+    return [domain.OpeningPeriod(*item) for item in json.loads(hours_json)]
 
 
 async def insert_store(conn: asyncpg.Connection, s: NewStore) -> Record:
@@ -329,26 +330,46 @@ async def list_stores(
     )
 
 
+# Two passes over the searchable-stores GiST index, both index-only. `knn` takes the `limit` candidates
+# nearest in plain degrees (the index's KNN order, which is not great-circle order away from the equator);
+# being real stores, their farthest true distance is an upper bound on the k-th nearest store's distance.
+# `nearest` then ranks by exact distance only the stores inside the bounding box shrunk to that bound, a few
+# dozen rows in a dense city instead of thousands in a 5 km box. $11 says the box is centred on the point
+# and may be shrunk (not when it spans every longitude, near a pole or the antimeridian). Only the columns
+# a NearbyStore shows are returned: decoding `open_minutes` and `location` cost more than the rest together.
 SEARCH_NEARBY_SQL = """
-WITH nearest AS (
-  SELECT s.store_id, d.distance_m
+WITH knn AS (
+  SELECT great_circle_m($1, $2, s.location[1], s.location[0]) AS distance_m
   FROM stores s
-  CROSS JOIN LATERAL (
-    SELECT 2 * 6371008.8 * asin(least(1, sqrt(
-             power(sin(radians(s.location[1] - $1) / 2), 2)
-             + cos(radians($1)) * cos(radians(s.location[1]))
-               * power(sin(radians(s.location[0] - $2) / 2), 2)
-           ))) AS distance_m
-  ) d
   WHERE s.status = 'ACTIVE' AND s.merchant_active
     AND s.location <@ box(point($3, $4), point($5, $6))
     AND s.open_minutes @> $7::int
     AND ($8 = '' OR s.mcc = $8)
-    AND d.distance_m <= $9
+  ORDER BY s.location <-> point($2, $1)
+  LIMIT $10
+), bound AS (
+  SELECT CASE WHEN count(*) FILTER (WHERE distance_m <= $9) = $10 THEN max(distance_m) ELSE $9 END AS radius_m
+  FROM knn
+), shrunk AS (
+  SELECT b.radius_m,
+         CASE WHEN $11 THEN least(1, b.radius_m / $9 * 1.000001) ELSE 1 END AS f
+  FROM bound b
+), nearest AS (
+  SELECT s.store_id, d.distance_m
+  FROM stores s
+  CROSS JOIN LATERAL (SELECT great_circle_m($1, $2, s.location[1], s.location[0]) AS distance_m) d
+  WHERE s.status = 'ACTIVE' AND s.merchant_active
+    AND s.location <@ (SELECT box(point($2 - ($2 - $3) * f, $1 - ($1 - $4) * f),
+                                  point($2 + ($5 - $2) * f, $1 + ($6 - $1) * f)) FROM shrunk)
+    AND s.location <@ box(point($3, $4), point($5, $6))
+    AND s.open_minutes @> $7::int
+    AND ($8 = '' OR s.mcc = $8)
+    AND d.distance_m <= (SELECT radius_m FROM shrunk)
   ORDER BY d.distance_m, s.store_id
   LIMIT $10
 )
-SELECT s.*, m.display_name AS merchant_display_name, n.distance_m
+SELECT s.store_id, s.merchant_id, s.mall_id, s.name, s.address, s.city, s.lat, s.lng, s.hours, s.status,
+       s.create_time, s.update_time, s.mcc, m.display_name AS merchant_display_name, n.distance_m
 FROM nearest n
 JOIN stores s USING (store_id)
 JOIN merchants m ON m.merchant_id = s.merchant_id
@@ -359,10 +380,8 @@ ORDER BY n.distance_m, n.store_id
 async def search_nearby(
     conn: asyncpg.Connection, lat: float, lng: float, radius: int, mcc: str, limit: int, minute_of_week: int
 ) -> list[Record]:
-    """Candidates from an index-only scan of the searchable-stores GiST index (bounding box, open at the
-    minute, MCC), ranked by exact great-circle distance (haversine with the mean Earth radius of
-    domain.EARTH_RADIUS_M, on location[0] = lng, location[1] = lat); only the nearest `limit` rows are
-    then read from the tables."""
+    """The `limit` open, searchable stores nearest to (lat, lng) within `radius` metres, by exact great-circle
+    distance (great_circle_m, on location[0] = lng, location[1] = lat); see SEARCH_NEARBY_SQL."""
     box = domain.bounding_box(lat, lng, radius)
     return await conn.fetch(
         SEARCH_NEARBY_SQL,
@@ -376,6 +395,7 @@ async def search_nearby(
         mcc,
         float(radius),
         limit,
+        box.centred,
     )
 
 

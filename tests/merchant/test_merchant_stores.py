@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -334,6 +335,25 @@ async def test_search_nearby_open_now_in_shanghai_time(client: Client) -> None:
 async def test_search_nearby_bad_input(client: Client, refused, changes: dict, field: str) -> None:
     request = {"lat": 31.0, "lng": 121.0, "radius_m": 1000, **changes}
     await refused(client.SearchNearby(pb.SearchNearbyRequest(**request)), INVALID, field)
+
+
+async def test_search_nearby_exact_order_where_degrees_mislead(client: Client) -> None:
+    """At 66 degrees south a degree of longitude is 0.41 of a degree of latitude, so the index's planar KNN
+    order is far from the true order: the results must still be the exact nearest stores, in order."""
+    lat0, lng0 = -66.0, 100.0
+    rng = random.Random(66)
+    merchant = await new_merchant(client, active=True)
+    created = []
+    for i in range(40):
+        dlat, dlng = (rng.uniform(-0.012, 0.012), 0.0) if i % 2 else (0.0, rng.uniform(-0.03, 0.03))
+        created.append(await new_store(client, merchant.merchant_id, lat0 + dlat, lng0 + dlng))
+    by_distance = sorted(created, key=lambda s: (domain.haversine_m(lat0, lng0, s.lat, s.lng), s.store_id))
+    for limit, radius in ((5, 3000), (12, 3000), (40, 800)):
+        reply = await client.SearchNearby(
+            pb.SearchNearbyRequest(lat=lat0, lng=lng0, radius_m=radius, limit=limit)
+        )
+        within = [s for s in by_distance if domain.haversine_m(lat0, lng0, s.lat, s.lng) <= radius]
+        assert [r.store.store_id for r in reply.results] == [s.store_id for s in within[:limit]]
 
 
 async def test_search_nearby_near_the_antimeridian_and_pole(client: Client) -> None:
