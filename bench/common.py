@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,14 @@ def pgbench_tpcb(dsn: str, clients: int, seconds: float, extra: tuple[str, ...] 
         raise RuntimeError(f"pgbench printed no tps:\n{out}")
     return PgbenchResult(clients, float(tps.group(1)), float(latency.group(1)) if latency else 0.0,
                          int(failed.group(1)) if failed else 0)
+
+
+def pgbench_custom(dsn: str, clients: int, seconds: float, script: str) -> PgbenchResult:
+    """pgbench running `script` (a custom transaction) instead of tpcb-like, same options."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "custom.sql"
+        path.write_text(script)
+        return pgbench_tpcb(dsn, clients, seconds, extra=("-f", str(path)))
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

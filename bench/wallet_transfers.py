@@ -25,8 +25,9 @@ from pathlib import Path
 
 import asyncpg
 import grpc
+import psutil
 
-from bench.common import pgbench_init, pgbench_tpcb, write_section
+from bench.common import percentile, pgbench_custom, pgbench_init, pgbench_tpcb, write_section
 from services.gen.scanpay.common.v1.common_pb2 import Money
 from services.gen.scanpay.wallet.v1 import wallet_pb2 as pb
 from services.gen.scanpay.wallet.v1 import wallet_pb2_grpc
@@ -48,6 +49,8 @@ class Result:
     errors: int
     p50_ms: float
     p99_ms: float
+    service_cpu_ms: float = 0.0  # CPU of the wallet process per operation
+    client_cpu_ms: float = 0.0  # CPU of this load generator per operation
 
     @property
     def rate(self) -> float:
@@ -69,8 +72,13 @@ async def setup_accounts(stub: wallet_pb2_grpc.WalletServiceStub) -> tuple[list[
     return list(consumers), list(merchants)
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 async def drive(stub: wallet_pb2_grpc.WalletServiceStub, name: str, consumers: list[str], merchants: list[str],
-                clients: int, seconds: float) -> Result:
+                clients: int, seconds: float, service: psutil.Process) -> Result:
     """`clients` concurrent callers, each one payment (consumer -> merchant) at a time, for `seconds`."""
     latencies: list[float] = []
     errors = 0
@@ -90,12 +98,41 @@ async def drive(stub: wallet_pb2_grpc.WalletServiceStub, name: str, consumers: l
             except grpc.aio.AioRpcError:  # counted, not hidden: reported next to the figure
                 errors += 1
 
+    me = psutil.Process()
+    cpu_before = cpu_seconds(service), cpu_seconds(me)
     began = time.perf_counter()
     await asyncio.gather(*[client(i) for i in range(clients)])
     elapsed = time.perf_counter() - began
+    ops = max(1, len(latencies))
     latencies.sort()
-    pick = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else (lambda q: 0.0)
-    return Result(name, len(latencies), elapsed, errors, pick(0.5), pick(0.99))
+    return Result(name, len(latencies), elapsed, errors, percentile(latencies, 0.5) * 1000,
+                  percentile(latencies, 0.99) * 1000, (cpu_seconds(service) - cpu_before[0]) * 1000 / ops,
+                  (cpu_seconds(me) - cpu_before[1]) * 1000 / ops)
+
+
+# The service's own ledger function doing what one spread operation does (random consumer -> merchant, one
+# transfer, one outbox event of a typical size), run by pgbench: the database's share of an operation.
+WALLET_SQL = """\\set c random(1, {consumers})
+\\set m random(1, {merchants})
+\\set a random(1, 5000)
+SELECT replayed FROM wallet.create_transfers(gen_random_uuid()::text, ARRAY[gen_random_uuid()::text],
+  ARRAY[(SELECT id FROM public.bench_consumers WHERE n = :c)],
+  ARRAY[(SELECT id FROM public.bench_merchants WHERE n = :m)],
+  ARRAY[:a]::bigint[], ARRAY['CNY'], ARRAY[1], ARRAY[''], ARRAY['{{}}'::jsonb], ARRAY[false], ARRAY[0],
+  ARRAY[gen_random_uuid()::text], ARRAY['wallet.transfer.posted'], ARRAY[decode(repeat('ab', 200), 'hex')],
+  '{{}}'::jsonb);
+"""
+
+
+async def number_accounts(dsn: str, consumers: list[str], merchants: list[str]) -> None:
+    """Tables that map 1..N to the bench's account ids, for WALLET_SQL."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        for table, ids in (("bench_consumers", consumers), ("bench_merchants", merchants)):
+            await conn.execute(f"CREATE TABLE public.{table} (n int PRIMARY KEY, id text NOT NULL)")
+            await conn.copy_records_to_table(table, schema_name="public", records=list(enumerate(ids, 1)))
+    finally:
+        await conn.close()
 
 
 async def check_books(dsn: str) -> tuple[int, int]:
@@ -113,6 +150,7 @@ async def check_books(dsn: str) -> tuple[int, int]:
 @dataclass
 class Round:
     pgbench_tps: float
+    sql_tps: float  # WALLET_SQL under pgbench
     spread: Result
     hot: Result
 
@@ -121,36 +159,45 @@ class Round:
         return self.spread.rate / self.pgbench_tps
 
     @property
+    def sql_ratio(self) -> float:
+        return self.sql_tps / self.pgbench_tps
+
+    @property
     def hot_ratio(self) -> float:
         return self.hot.rate / self.spread.rate
 
 
 def report(clients: int, seconds: int, rounds: list[Round], books: tuple[int, int], quick: bool) -> str:
     rows = "\n".join(
-        f"| {i + 1} | {r.pgbench_tps:,.0f} | {r.spread.rate:,.0f} ({r.spread.p50_ms:.0f} / {r.spread.p99_ms:.0f} ms) "
-        f"| {r.hot.rate:,.0f} ({r.hot.p50_ms:.0f} / {r.hot.p99_ms:.0f} ms) | {r.ratio:.2f} | {r.hot_ratio:.2f} "
-        f"| {r.spread.errors + r.hot.errors} |"
+        f"| {i + 1} | {r.pgbench_tps:,.0f} | {r.sql_tps:,.0f} | {r.spread.rate:,.0f} ({r.spread.p50_ms:.0f} / "
+        f"{r.spread.p99_ms:.0f} ms) | {r.hot.rate:,.0f} ({r.hot.p50_ms:.0f} / {r.hot.p99_ms:.0f} ms) "
+        f"| {r.sql_ratio:.2f} | {r.ratio:.2f} | {r.hot_ratio:.2f} | {r.spread.errors + r.hot.errors} |"
         for i, r in enumerate(rounds)
     )
     ratio = statistics.median(r.ratio for r in rounds)
+    sql_ratio = statistics.median(r.sql_ratio for r in rounds)
     hot_ratio = statistics.median(r.hot_ratio for r in rounds)
+    service_ms = statistics.median(r.spread.service_cpu_ms for r in rounds)
+    client_ms = statistics.median(r.spread.client_cpu_ms for r in rounds)
     return f"""## wallet
 
 `python -m bench.wallet_transfers{' --quick' if quick else ''}` ({time.strftime('%Y-%m-%d')}): {clients} clients,
-{seconds} s per run, {len(rounds)} interleaved rounds (spread, hot, pgbench) on one PostgreSQL with
-{os.cpu_count()} CPUs shared by PostgreSQL, the service and the load generator, so absolute figures are
-noisy; compare the ratios within a round. A wallet operation is one
-`CreateTransfers` gRPC call with one transfer (random consumer wallet -> merchant receivable) through the
-real service process (interceptor, validation, one `create_transfers()` plpgsql call: locks, checks,
-transfer row, outbox event; outbox relay publishing to NATS JetStream), driven by a Python grpc.aio
-client on the same machine. pgbench runs tpcb-like with `-M prepared` and the same client count.
+{seconds} s per run, {len(rounds)} interleaved rounds (spread, hot, pgbench tpcb-like, pgbench of the wallet's
+SQL) on one PostgreSQL with {os.cpu_count()} CPUs shared by PostgreSQL, the service and the load generator.
+A wallet operation is one `CreateTransfers` gRPC call with one transfer (random consumer wallet -> merchant
+receivable) through the real service process (interceptor, validation, one `create_transfers()` plpgsql
+call: locks, checks, transfer row, outbox event; outbox relay publishing to NATS JetStream), driven by a
+Python grpc.aio client on the same machine. pgbench runs tpcb-like with `-M prepared` and the same client
+count; "wallet SQL" is pgbench calling the same `create_transfers()` for the same kind of transfer (with an
+outbox event), i.e. the database's share of a wallet operation without Python or gRPC.
 
-| round | pgbench tps | wallet spread over {MERCHANTS} merchants, ops/s (p50 / p99) | wallet one hot merchant, ops/s (p50 / p99) | spread / pgbench | hot / spread | errors |
-|---|---|---|---|---|---|---|
+| round | pgbench tps | wallet SQL tps | wallet spread over {MERCHANTS} merchants, ops/s (p50 / p99) | wallet one hot merchant, ops/s (p50 / p99) | wallet SQL / pgbench | spread / pgbench | hot / spread | errors |
+|---|---|---|---|---|---|---|---|---|
 {rows}
 
-- median wallet spread / pgbench: **{ratio:.2f}** (goal >= 0.6)
+- median wallet spread / pgbench: **{ratio:.2f}** (goal >= 0.6); the wallet's SQL alone: **{sql_ratio:.2f}**
 - median hot merchant / spread: **{hot_ratio:.2f}** (goal >= 0.8)
+- CPU per spread operation: wallet service {service_ms:.2f} ms, load generator {client_ms:.2f} ms (median of the rounds)
 - after the runs: sum of all balances = {books[0]} (must be 0), forbidden negative balances = {books[1]} (must be 0)
 """
 
@@ -180,13 +227,19 @@ async def main_async(args: argparse.Namespace) -> None:
         await asyncio.wait_for(channel.channel_ready(), 30)
         stub = wallet_pb2_grpc.WalletServiceStub(channel)
         consumers, merchants = await setup_accounts(stub)
+        await number_accounts(dsn, consumers, merchants)
+        wallet_sql = WALLET_SQL.format(consumers=len(consumers), merchants=len(merchants))
         pgbench_init(dsn, max(args.clients, 10))
-        await drive(stub, "warm-up", consumers, merchants, args.clients, 2)
+        process = psutil.Process(service.pid)
+        await drive(stub, "warm-up", consumers, merchants, args.clients, 2, process)
         rounds = []
         for _ in range(args.rounds):
-            spread = await drive(stub, "spread", consumers, merchants, args.clients, args.seconds)
-            hot = await drive(stub, "hot", consumers, merchants[:1], args.clients, args.seconds)
-            rounds.append(Round(pgbench_tpcb(dsn, args.clients, args.seconds).tps, spread, hot))
+            spread = await drive(stub, "spread", consumers, merchants, args.clients, args.seconds, process)
+            hot = await drive(stub, "hot", consumers, merchants[:1], args.clients, args.seconds, process)
+            tpcb = pgbench_tpcb(dsn, args.clients, args.seconds).tps
+            # The ledger functions resolve their tables through the service role's search_path.
+            sql = pgbench_custom(f"{dsn}?options=-csearch_path%3Dwallet", args.clients, args.seconds, wallet_sql).tps
+            rounds.append(Round(tpcb, sql, spread, hot))
         await channel.close()
         books = await check_books(dsn)
         text = report(args.clients, args.seconds, rounds, books, args.quick)
