@@ -30,6 +30,7 @@ from pathlib import Path
 import asyncpg
 import grpc
 import psutil
+import uvloop
 
 from bench.common import DOC, ROOT, percentile, pgbench_binary, write_section
 from services.gen.scanpay.merchant.v1 import merchant_pb2 as pb
@@ -433,7 +434,7 @@ def main() -> None:
     args = parser.parse_args()
     args.stores = args.stores or (10_000 if args.quick else 100_000)
     args.seconds = args.seconds or (4.0 if args.quick else 20.0)
-    asyncio.run(main_async(args))
+    uvloop.run(main_async(args))  # the services' event loop; it also makes the load generator cheaper
 
 
 if __name__ == "__main__":

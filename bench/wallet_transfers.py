@@ -26,6 +26,7 @@ from pathlib import Path
 import asyncpg
 import grpc
 import psutil
+import uvloop
 
 from bench.common import percentile, pgbench_custom, pgbench_init, pgbench_tpcb, write_section
 from services.gen.scanpay.common.v1.common_pb2 import Money
@@ -267,7 +268,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds = 5, 1
-    asyncio.run(main_async(args))
+    uvloop.run(main_async(args))  # the services' event loop; it also makes the load generator cheaper
 
 
 if __name__ == "__main__":
