@@ -6,8 +6,10 @@ Uses SCANPAY_PG_DSN (default: the local server at 127.0.0.1:5432) in a fresh dat
 afterwards, an embedded NATS, and the wallet and promotions services as their own processes (outbox relay
 and sweeper included). One campaign of `envelopes` random envelopes; `clients` concurrent callers make
 `attempts` grabs in total for random consumers (limit 2 each). Afterwards the books are checked (issued ==
-envelopes, sum == budget, nobody over the limit) and pgbench runs the grab transaction itself (the grab
-statement and the outbox insert, no Python) with as many clients as the service has connections.
+envelopes, sum == budget, nobody over the limit) and pgbench runs the grab transaction itself (the batch grab
+statement for one request and the outbox insert, no Python) with as many clients as the service has connections.
+Besides throughput it reports the work per attempt, overall and for the grant and exhausted phases: the
+service's CPU, the CPU of the database backends serving it, and database transactions.
 Writes only the promotions section of docs/benchmarks.md.
 """
 
@@ -41,13 +43,63 @@ from services.gen.scanpay.promotions.v1 import promotions_pb2_grpc
 from services.kit import localstack
 from services.kit.config import dsn_with_user, role_name
 from services.kit.grpc import make_channel
-from services.promotions.store import GRAB_SQL
+from services.promotions.store import GRAB_BATCH_SQL
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-internal-token"
 LIMIT = 2
 CHANNELS = 4
 DB_CONNECTIONS = 20
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the service and its database spent, as a snapshot (subtract two for a phase)."""
+
+    attempts: int
+    service_cpu_s: float
+    db_cpu_s: float
+    transactions: int
+
+    def __sub__(self, other: Work) -> Work:
+        return Work(self.attempts - other.attempts, self.service_cpu_s - other.service_cpu_s,
+                    self.db_cpu_s - other.db_cpu_s, self.transactions - other.transactions)
+
+    def per_attempt(self) -> str:
+        n = max(self.attempts, 1)
+        return (f"{self.service_cpu_s / n * 1000:.3f} | {self.db_cpu_s / n * 1000:.3f} | "
+                f"{self.transactions / n:.3f}")
+
+
+class Meter:
+    """Samples the service process's CPU, its database backends' CPU and the database's transaction count."""
+
+    def __init__(self, server: psutil.Process, admin_dsn: str, database: str) -> None:
+        self.server = server
+        self.admin_dsn = admin_dsn
+        self.database = database
+        self.backends: dict[int, psutil.Process] = {}
+
+    async def sample(self, attempts: int) -> Work:
+        conn = await asyncpg.connect(self.admin_dsn)
+        try:
+            pids = [r["pid"] for r in await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND usename = $2", self.database,
+                role_name("promotions"))]
+            transactions = await conn.fetchval(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1", self.database)
+        finally:
+            await conn.close()
+        db_cpu = 0.0
+        for pid in pids:
+            # Backends started during the rush count from zero; one that exited in between is lost (rare:
+            # the pool keeps its connections while busy).
+            process = self.backends.setdefault(pid, psutil.Process(pid))
+            try:
+                db_cpu += sum(process.cpu_times()[:2])
+            except psutil.NoSuchProcess:
+                continue
+        return Work(attempts, sum(self.server.cpu_times()[:2]), db_cpu, transactions)
 
 
 @dataclass
@@ -57,7 +109,9 @@ class Rush:
     statuses: Counter[int | str]
     latencies_ms: list[float]
     exhausted_after_s: float
-    server_cpu_s: float
+    total: Work
+    grants: Work
+    exhausted: Work
 
     @property
     def rate(self) -> float:
@@ -85,8 +139,7 @@ async def create_campaign(channel: grpc.aio.Channel, envelopes: int) -> pb.Campa
     return (await stub.CreateCampaign(request, metadata=(("x-scanpay-actor", "admin"),))).campaign
 
 
-async def rush(target: str, campaign_id: str, clients: int, attempts: int, consumers: int,
-               server: psutil.Process) -> Rush:
+async def rush(target: str, campaign_id: str, clients: int, attempts: int, consumers: int, meter: Meter) -> Rush:
     """`clients` callers share `attempts` grabs; each waits for its answer before the next."""
     channels = [grpc.aio.insecure_channel(target) for _ in range(CHANNELS)]
     stubs = [promotions_pb2_grpc.PromotionsServiceStub(c) for c in channels]
@@ -94,10 +147,12 @@ async def rush(target: str, campaign_id: str, clients: int, attempts: int, consu
     statuses: Counter[int | str] = Counter()
     latencies: list[float] = []
     left = attempts
+    done = 0
     exhausted_at = 0.0
+    at_exhaustion: asyncio.Task[Work] | None = None
 
     async def client(seed: int) -> None:
-        nonlocal left, exhausted_at
+        nonlocal left, done, exhausted_at, at_exhaustion
         rng = random.Random(seed)
         stub = stubs[seed % CHANNELS]
         while left > 0:
@@ -113,18 +168,23 @@ async def rush(target: str, campaign_id: str, clients: int, attempts: int, consu
                 continue
             latencies.append((time.perf_counter() - began) * 1000)
             statuses[reply.status] += 1
+            done += 1
             if reply.status == pb.GRAB_STATUS_EXHAUSTED and not exhausted_at:
                 exhausted_at = time.perf_counter()
+                at_exhaustion = asyncio.create_task(meter.sample(done))
 
-    cpu_before = sum(server.cpu_times()[:2])
+    before = await meter.sample(0)
     began = time.perf_counter()
     await asyncio.gather(*(client(i) for i in range(clients)))
     elapsed = time.perf_counter() - began
-    cpu = sum(server.cpu_times()[:2]) - cpu_before
     for channel in channels:
         await channel.close()
+    await asyncio.sleep(1.5)  # backends publish their transaction counts within a second
+    after = await meter.sample(attempts)
+    middle = await at_exhaustion if at_exhaustion is not None else after
     until_exhausted = (exhausted_at - began) if exhausted_at else elapsed
-    return Rush(attempts, elapsed, statuses, sorted(latencies), until_exhausted, cpu)
+    return Rush(attempts, elapsed, statuses, sorted(latencies), until_exhausted, after - before, middle - before,
+                after - middle)
 
 
 async def check_books(dsn: str, campaign_id: str) -> Books:
@@ -142,11 +202,11 @@ async def check_books(dsn: str, campaign_id: str) -> Books:
 
 
 def pgbench_script(campaign_id: str, notify: bool) -> str:
-    """One grab as the service runs it: the grab statement and the coupon.issued outbox row, one transaction
-    (with the kit's pg_notify to wake the relay, or without it)."""
-    statement = " ".join(GRAB_SQL.split())
-    for param, value in (("$1", f"'{campaign_id}'"), ("$2", "('csm_' || :consumer)"), ("$3", "('req_' || :n)"),
-                         ("$4", "('cpn_' || :client_id || '_' || :n)")):
+    """One grab as the service runs it when it is alone (a batch of one): the batch grab statement and the
+    coupon.issued outbox row, one transaction (with a pg_notify as the kit once sent, or without it)."""
+    statement = " ".join(GRAB_BATCH_SQL.split())
+    for param, value in (("$1", f"'{campaign_id}'"), ("$2", "ARRAY['csm_' || :consumer]"),
+                         ("$3", "ARRAY['req_' || :n]"), ("$4", "ARRAY['cpn_' || :client_id || '_' || :n]")):
         statement = statement.replace(param, value)
     return "\n".join([
         "\\set consumer random(1, 1000000)",
@@ -212,15 +272,24 @@ campaign of {args.envelopes:,} random envelopes (1 to 2,000 fen, budget {budget:
 | pgbench, the same without the outbox's pg_notify | {baseline[False][0]:,.0f} | avg {baseline[False][1]:.1f} | \
 | | | | | |
 
-The service spent {result.server_cpu_s / result.attempts * 1000:.2f} ms of CPU per attempt \
-(gRPC, kit interceptor, asyncpg, protobuf). Books after the rush: {books.issued:,} coupons issued, \
-{books.total:,} fen in total, at most {books.worst_consumer} per consumer — {'exact' if ok else 'WRONG'}.
+Work per attempt (service CPU: gRPC, kit interceptor, asyncpg, protobuf; database CPU: the backends of the
+service's connections; transactions: the database's commits and rollbacks):
 
-Goal: at least 2,000 grabs/s — {verdict}. A grant is one transaction (the single grab statement: replay
-check, window, per-consumer counter, SKIP LOCKED claim, coupon insert; then the outbox row); once the campaign is
-exhausted each further attempt is one read (the replay check), which is where most of the rush goes.
-The grant phase is bounded by the database (compare the pgbench rows: same SQL, no Python, no gRPC); the
-exhausted phase by the service's CPU per call.
+| phase | attempts | service CPU ms | database CPU ms | transactions |
+|---|---|---|---|---|
+| whole rush | {result.total.attempts:,} | {result.total.per_attempt()} |
+| until the first EXHAUSTED answer | {result.grants.attempts:,} | {result.grants.per_attempt()} |
+| after it | {result.exhausted.attempts:,} | {result.exhausted.per_attempt()} |
+
+Books after the rush: {books.issued:,} coupons issued, {books.total:,} fen in total, at most \
+{books.worst_consumer} per consumer — {'exact' if ok else 'WRONG'}.
+
+Goal: at least 2,000 grabs/s — {verdict}. Concurrent attempts are grouped (group commit): a batch of up to 64
+attempts of different consumers is one transaction of two statements (the batch grab statement: replay check,
+window, SKIP LOCKED claim, per-consumer counter, coupon insert; then one outbox insert for all its coupons).
+Once the campaign is exhausted the service knows every (consumer, request id) that holds a coupon, so a further
+attempt costs no database work unless it is a replay (one read). The pgbench rows run a batch of one per
+transaction, the service's work when it is alone.
 """
 
 
@@ -256,8 +325,8 @@ async def main_async(args: argparse.Namespace) -> None:
         await asyncio.wait_for(admin.channel_ready(), 30)
         campaign = await create_campaign(admin, args.envelopes)
         await admin.close()
-        result = await rush(target, campaign.id, args.clients, args.attempts, args.consumers,
-                            psutil.Process(services[1].pid))
+        meter = Meter(psutil.Process(services[1].pid), admin_dsn, name)
+        result = await rush(target, campaign.id, args.clients, args.attempts, args.consumers, meter)
         books = await check_books(dsn_with_user(dsn, role_name("promotions")), campaign.id)
         for proc in services:
             proc.terminate()
@@ -290,14 +359,22 @@ async def copy_campaign(dsn: str, campaign_id: str, suffix: str) -> str:
         async with conn.transaction():
             await conn.execute(
                 """
-                INSERT INTO campaigns SELECT $2, request_id || $2, request_hash, name, 'ACTIVE', currency,
+                INSERT INTO campaigns (id, request_id, request_hash, name, status, currency, budget, count, split,
+                  min_amount, max_amount, seed, starts_at, ends_at, per_consumer_limit, target_kind, target_mall_id,
+                  target_merchant_ids, target_mccs, discount_kind, percent_off, min_spend, validity_days,
+                  budget_account_id, created_at, sub_budgets)
+                SELECT $2, request_id || $2, request_hash, name, 'ACTIVE', currency,
                   budget, count, split, min_amount, max_amount, seed, starts_at, ends_at, per_consumer_limit,
                   target_kind, target_mall_id, target_merchant_ids, target_mccs, discount_kind, percent_off,
-                  min_spend, validity_days, budget_account_id, created_at
+                  min_spend, validity_days, budget_account_id, created_at, sub_budgets
                 FROM campaigns WHERE id = $1
                 """,
                 campaign_id, copy_id,
             )
+            await conn.execute(
+                "INSERT INTO budget_accounts (campaign_id, k, owner_id, funded_amount, account_id)"
+                " SELECT $2, k, owner_id || $2, funded_amount, account_id FROM budget_accounts WHERE campaign_id = $1",
+                campaign_id, copy_id)
             await conn.execute(
                 "INSERT INTO envelopes (campaign_id, seq, amount) SELECT $2, seq, amount FROM envelopes"
                 " WHERE campaign_id = $1", campaign_id, copy_id)

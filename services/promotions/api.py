@@ -21,10 +21,15 @@ from .convert import (
     reservation_to_pb,
 )
 from .coupons import Coupons, require_money
-from .domain import Place
+from .domain import GrabOutcome, Place
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
+# Refused grabs all get one of these few answers: built once, serialised per call (never changed).
+REFUSALS = {
+    outcome: pb.GrabRedEnvelopeResponse(status=GRAB_STATUSES[outcome], message=domain.GRAB_MESSAGES[outcome])
+    for outcome in GrabOutcome if outcome is not GrabOutcome.GRANTED
+}
 
 
 def require_consumer_access(consumer_id: str) -> None:
@@ -76,6 +81,7 @@ class PromotionsApi(promotions_pb2_grpc.PromotionsServiceServicer):
     async def EndCampaign(self, request: pb.EndCampaignRequest, context: object) -> pb.EndCampaignResponse:
         require_admin()
         row = await self.campaigns.end(request.campaign_id, validate_end_reason(request.reason))
+        self.coupons.grabs.ended(row["id"])
         return pb.EndCampaignResponse(campaign=campaign_to_pb(row))
 
     async def GetCampaign(self, request: pb.GetCampaignRequest, context: object) -> pb.GetCampaignResponse:
@@ -98,11 +104,11 @@ class PromotionsApi(promotions_pb2_grpc.PromotionsServiceServicer):
     ) -> pb.GrabRedEnvelopeResponse:
         require_consumer_access(request.consumer_id)
         result = await self.coupons.grab(request.campaign_id, request.consumer_id, request.request_id)
-        reply = pb.GrabRedEnvelopeResponse(
-            status=GRAB_STATUSES[result.outcome], message=domain.GRAB_MESSAGES[result.outcome]
-        )
-        if result.coupon is not None:
-            reply.coupon.CopyFrom(coupon_to_pb(result.coupon))
+        if result.coupon is None:
+            return REFUSALS[result.outcome]
+        reply = pb.GrabRedEnvelopeResponse(status=pb.GRAB_STATUS_GRANTED,
+                                           message=domain.GRAB_MESSAGES[GrabOutcome.GRANTED])
+        reply.coupon.CopyFrom(result.coupon)
         return reply
 
     async def GetCoupon(self, request: pb.GetCouponRequest, context: object) -> pb.GetCouponResponse:

@@ -1,10 +1,14 @@
-"""A campaign's money in the wallet: its PROMOTIONS_BUDGET account, funded from PLATFORM_MARKETING.
+"""A campaign's money in the wallet: its PROMOTIONS_BUDGET sub-budget accounts, funded from PLATFORM_MARKETING.
 
-Transfer ids derive from the campaign id, so a retried funding or return moves the money once.
+Batch ids derive from the campaign id and transfer ids from each sub-budget's owner id, so a retried funding,
+return or settlement moves the money once.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -21,16 +25,27 @@ CODE_BUDGET_RETURN = 5002
 WALLET_DEADLINE_SECONDS = 5.0
 
 
-def funding_transfer_id(campaign_id: str) -> str:
-    return f"{campaign_id}.fund"
+def funding_transfer_id(owner_id: str) -> str:
+    """Transfer ids derive from the sub-budget's wallet owner id (the campaign id for a campaign made before
+    sub-budgets, so its ids are unchanged); batch ids from the campaign id."""
+    return f"{owner_id}.fund"
 
 
-def return_transfer_id(campaign_id: str) -> str:
-    return f"{campaign_id}.return"
+def return_transfer_id(owner_id: str) -> str:
+    return f"{owner_id}.return"
 
 
-def settle_transfer_id(campaign_id: str) -> str:
-    return f"{campaign_id}.settle"
+def settle_transfer_id(owner_id: str) -> str:
+    return f"{owner_id}.settle"
+
+
+@dataclass(frozen=True)
+class SubBudget:
+    """One of a campaign's budget accounts and an amount to move to or from it."""
+
+    owner_id: str
+    account_id: str
+    amount: int
 
 
 class WalletBudget:
@@ -45,40 +60,50 @@ class WalletBudget:
         )
         return account.id
 
-    async def open_budget_account(self, campaign_id: str, currency: str) -> str:
-        return await self._open(wallet_pb2.ACCOUNT_KIND_PROMOTIONS_BUDGET, campaign_id, currency)
+    async def open_budget_accounts(self, owner_ids: Sequence[str], currency: str) -> list[str]:
+        """Open (or find: the wallet keys accounts by kind, owner and currency) one budget account per owner."""
+        return list(await asyncio.gather(
+            *(self._open(wallet_pb2.ACCOUNT_KIND_PROMOTIONS_BUDGET, owner, currency) for owner in owner_ids)
+        ))
 
     async def marketing_account(self, currency: str) -> str:
         return await self._open(wallet_pb2.ACCOUNT_KIND_PLATFORM_MARKETING, PLATFORM_OWNER, currency)
 
-    async def fund(self, campaign_id: str, budget_account_id: str, amount: int, currency: str) -> None:
-        """PLATFORM_MARKETING -> the campaign's budget account, the whole budget, once."""
+    async def fund(self, campaign_id: str, parts: Sequence[SubBudget], currency: str) -> None:
+        """PLATFORM_MARKETING -> every sub-budget its amount, in one all-or-nothing batch, once."""
         marketing = await self.marketing_account(currency)
-        await self._transfer(funding_transfer_id(campaign_id), marketing, budget_account_id, amount, currency,
-                             CODE_BUDGET_FUNDING, campaign_id)
+        transfers = [(funding_transfer_id(p.owner_id), marketing, p.account_id, p.amount) for p in parts]
+        await self._transfers(f"{campaign_id}.fund", transfers, currency, CODE_BUDGET_FUNDING, campaign_id)
 
-    async def give_back(
-        self, transfer_id: str, campaign_id: str, budget_account_id: str, amount: int, currency: str
-    ) -> None:
-        """The campaign's budget account -> PLATFORM_MARKETING, once per transfer id."""
+    async def give_back(self, batch_id: str, campaign_id: str, parts: Sequence[tuple[str, SubBudget]],
+                        currency: str) -> None:
+        """(transfer id, sub-budget) pairs -> PLATFORM_MARKETING in one batch, once per batch id; zero amounts
+        are left out."""
         marketing = await self.marketing_account(currency)
-        await self._transfer(transfer_id, budget_account_id, marketing, amount, currency, CODE_BUDGET_RETURN,
-                             campaign_id)
+        transfers = [(tid, p.account_id, marketing, p.amount) for tid, p in parts if p.amount > 0]
+        if transfers:
+            await self._transfers(batch_id, transfers, currency, CODE_BUDGET_RETURN, campaign_id)
+
+    async def available_of(self, account_ids: Sequence[str]) -> list[int]:
+        return list(await asyncio.gather(*(self.available(a) for a in account_ids)))
 
     async def available(self, account_id: str) -> int:
         balance = await self._call(self.stub.GetBalance, wallet_pb2.GetBalanceRequest(account_id=account_id))
         return balance.available.amount
 
-    async def _transfer(
-        self, transfer_id: str, debit: str, credit: str, amount: int, currency: str, code: int, reference: str
+    async def _transfers(
+        self, batch_id: str, transfers: Sequence[tuple[str, str, str, int]], currency: str, code: int,
+        reference: str,
     ) -> None:
+        """(transfer id, debit account, credit account, amount) each, in one batch."""
         request = wallet_pb2.CreateTransfersRequest(
-            batch_id=transfer_id,
+            batch_id=batch_id,
             transfers=[
                 wallet_pb2.TransferInput(
                     id=transfer_id, debit_account_id=debit, credit_account_id=credit,
                     amount=common_pb2.Money(amount=amount, currency=currency), code=code, reference=reference,
                 )
+                for transfer_id, debit, credit, amount in transfers
             ],
         )
         await self._call(self.stub.CreateTransfers, request)

@@ -9,20 +9,33 @@ give back inside the transaction that stops grabs, then posts it (again idempote
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
 
 from ..gen.scanpay.promotions.v1 import promotions_pb2 as pb
+from ..kit.config import ConfigError
 from ..kit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, require
 from ..kit.ids import new_id
 from . import domain, events, store
-from .budget import WalletBudget, return_transfer_id, settle_transfer_id
+from .budget import SubBudget, WalletBudget, return_transfer_id, settle_transfer_id
 from .convert import DISCOUNT_KINDS, SPLITS, TARGET_KINDS
 from .domain import CampaignDraft, DiscountKind, Targeting, TargetKind
 
 MAX_NAME_LENGTH = 200
 MAX_ID_LENGTH = 128
+DEFAULT_SUB_BUDGETS = 16
+
+
+def sub_budgets_wanted() -> int:
+    """How many budget accounts a new campaign spreads its money over (SCANPAY_PROMOTIONS_SUB_BUDGETS, 1 to 64;
+    fewer when it has fewer envelopes). Fixed on the campaign at creation, so a retry keeps it."""
+    raw = os.environ.get("SCANPAY_PROMOTIONS_SUB_BUDGETS", str(DEFAULT_SUB_BUDGETS))
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= domain.MAX_SUB_BUDGETS:
+        raise ConfigError(f"SCANPAY_PROMOTIONS_SUB_BUDGETS must be 1..{domain.MAX_SUB_BUDGETS}, got {raw!r}")
+    return int(raw)
 
 
 def require_id(value: str, field: str) -> str:
@@ -102,14 +115,18 @@ class Campaigns:
     def __init__(self, pool: asyncpg.Pool, budget: WalletBudget) -> None:
         self.pool = pool
         self.budget = budget
+        sub_budgets_wanted()  # a bad setting stops the service at startup, not the first CreateCampaign
 
     async def create(self, request: pb.CreateCampaignRequest) -> asyncpg.Record:
         campaign_id = new_id("cmp")
         draft = parse_campaign(request, campaign_id, datetime.now(UTC))
         amounts = domain.split_budget(draft.budget, draft.count, draft.min_amount, draft.max_amount, draft.seed)
+        funded = domain.sub_budget_amounts(amounts, domain.sub_budget_count(sub_budgets_wanted(), draft.count))
+        sub_budgets = [(domain.sub_budget_owner(campaign_id, k), amount) for k, amount in enumerate(funded)]
         fingerprint = request_hash(request)
         async with self.pool.acquire() as conn, conn.transaction():
-            created = await store.insert_campaign(conn, campaign_id, request.request_id, fingerprint, draft, amounts)
+            created = await store.insert_campaign(conn, campaign_id, request.request_id, fingerprint, draft, amounts,
+                                                  sub_budgets)
         if not created:
             existing = await self._by_request(request.request_id)
             if existing["request_hash"] != fingerprint:
@@ -125,15 +142,22 @@ class Campaigns:
         return row
 
     async def finish_funding(self, campaign_id: str) -> asyncpg.Record:
-        """Open and fund the budget account of a FUNDING campaign, then activate it; returns the campaign."""
+        """Open and fund the sub-budget accounts of a FUNDING campaign, then activate it; returns the campaign."""
         row = await self.get(campaign_id)
         if row["status"] == "FUNDING":
-            account = await self.budget.open_budget_account(campaign_id, row["currency"])
-            await self.budget.fund(campaign_id, account, row["budget"], row["currency"])
+            subs = await self._sub_budgets(campaign_id)
+            accounts = await self.budget.open_budget_accounts([s["owner_id"] for s in subs], row["currency"])
+            parts = [SubBudget(s["owner_id"], account, s["funded_amount"]) for s, account in zip(subs, accounts,
+                                                                                                  strict=True)]
+            await self.budget.fund(campaign_id, parts, row["currency"])
             async with self.pool.acquire() as conn:
-                await store.mark_funded(conn, campaign_id, account)
+                await store.mark_funded(conn, campaign_id, accounts)
             row = await self.get(campaign_id)
         return row
+
+    async def _sub_budgets(self, campaign_id: str) -> list[asyncpg.Record]:
+        async with self.pool.acquire() as conn:
+            return await store.budget_accounts(conn, campaign_id)
 
     async def get(self, campaign_id: str) -> asyncpg.Record:
         require_id(campaign_id, "campaign_id")
@@ -166,40 +190,48 @@ class Campaigns:
         return await self.get(campaign_id)
 
     async def _stop(self, conn: asyncpg.Connection, row: asyncpg.Record, reason: str) -> None:
-        # Outstanding coupons are read before the balance: a discount the gateway posts in between then
-        # makes us give back less, never more than the account can spare.
+        # Per sub-budget, outstanding coupons are read before the balance: a discount the gateway posts in
+        # between then makes us give back less, never more than the account can spare.
         await store.withdraw_envelopes(conn, row["id"])
-        owed = await store.outstanding_value(conn, row["id"])
-        available = await self.budget.available(row["budget_account_id"])
-        returned = max(available - owed, 0)
+        owed = await store.outstanding_by_account(conn, row["id"])
+        subs = await store.budget_accounts(conn, row["id"])
+        available = await self.budget.available_of([s["account_id"] for s in subs])
+        returned = [domain.returnable(a, owed.get(s["account_id"], 0)) for s, a in zip(subs, available, strict=True)]
         ended_at = await store.mark_ended(conn, row["id"], reason, returned)
-        await events.campaign_ended(conn, row["id"], reason, returned, row["currency"], ended_at)
+        await events.campaign_ended(conn, row["id"], reason, sum(returned), row["currency"], ended_at)
 
     async def post_return(self, campaign_id: str) -> None:
         row = await self.get(campaign_id)
         if row["status"] != "ENDED" or row["return_posted_at"] is not None:
             return
-        await self.budget.give_back(return_transfer_id(campaign_id), campaign_id, row["budget_account_id"],
-                                    row["returned_amount"], row["currency"])
+        parts = _give_back_parts(await self._sub_budgets(campaign_id), return_transfer_id, "returned_amount")
+        await self.budget.give_back(f"{campaign_id}.return", campaign_id, parts, row["currency"])
         async with self.pool.acquire() as conn:
             await store.mark_return_posted(conn, campaign_id)
 
     async def settle(self, campaign_id: str) -> None:
-        """Give back what an ended campaign's account still holds once no coupon can draw on it."""
+        """Give back what an ended campaign's sub-budgets still hold once no coupon can draw on them."""
         async with self.pool.acquire() as conn, conn.transaction():
             row = await store.lock_campaign(conn, campaign_id)
             assert row is not None
             if row["settled_at"] is not None:
                 return
-            amount = row["settled_amount"]
-            if amount is None:
-                amount = max(await self.budget.available(row["budget_account_id"]), 0)
-                await store.fix_settled_amount(conn, campaign_id, amount)
-        if amount > 0:
-            await self.budget.give_back(settle_transfer_id(campaign_id), campaign_id, row["budget_account_id"],
-                                        amount, row["currency"])
+            subs = await store.budget_accounts(conn, campaign_id)
+            if row["settled_amount"] is None:
+                available = await self.budget.available_of([s["account_id"] for s in subs])
+                await store.fix_settled_amounts(conn, campaign_id, [max(a, 0) for a in available])
+                subs = await store.budget_accounts(conn, campaign_id)
+        parts = _give_back_parts(subs, settle_transfer_id, "settled_amount")
+        await self.budget.give_back(f"{campaign_id}.settle", campaign_id, parts, row["currency"])
         async with self.pool.acquire() as conn:
             await store.mark_settled(conn, campaign_id)
+
+
+def _give_back_parts(
+    subs: list[asyncpg.Record], transfer_id: Callable[[str], str], column: str
+) -> list[tuple[str, SubBudget]]:
+    """(transfer id, sub-budget with the amount fixed in `column`) of each sub-budget."""
+    return [(transfer_id(s["owner_id"]), SubBudget(s["owner_id"], s["account_id"], s[column] or 0)) for s in subs]
 
 
 def validate_end_reason(reason: str) -> str:

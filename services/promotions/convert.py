@@ -7,7 +7,7 @@ from typing import Any
 
 from ..gen.scanpay.common.v1 import common_pb2
 from ..gen.scanpay.promotions.v1 import promotions_pb2 as pb
-from ..kit.proto import timestamp
+from ..kit.proto import timestamp, timestamp_fields
 from .domain import CouponTerms, DiscountKind, GrabOutcome, Split, Targeting, TargetKind
 
 Row = Mapping[str, Any]
@@ -139,6 +139,37 @@ def coupon_to_pb(row: Row, discount: int | None = None) -> pb.Coupon:
     )
     if discount is not None:
         coupon.discount.CopyFrom(money(discount, currency))
+    return coupon
+
+
+def coupon_template(campaign: Row) -> pb.Coupon:
+    """The fields every coupon of a campaign shares (from its campaign row), built once per campaign."""
+    return pb.Coupon(
+        campaign_id=campaign["id"],
+        campaign_name=campaign["name"],
+        discount_kind=discount_kind_to_pb(campaign["discount_kind"]),
+        percent_off=campaign["percent_off"],
+        min_spend=money(campaign["min_spend"], campaign["currency"]),
+        targeting=targeting_to_pb(targeting_from_row(campaign)),
+    )
+
+
+def coupon_from_template(template: pb.Coupon, currency: str, consumer_id: str, row: Row) -> pb.Coupon:
+    """The same message as coupon_to_pb, from the campaign's template and the coupon's own columns (id, status,
+    value, trade_id, issued_at, expires_at, budget_account_id): a copy and a few fields instead of building
+    every nested message again on the grab path."""
+    coupon = pb.Coupon()
+    coupon.CopyFrom(template)
+    coupon.id = row["id"]
+    coupon.consumer_id = consumer_id
+    coupon.status = COUPON_STATUSES[row["status"]]
+    coupon.value.amount = row["value"]
+    coupon.value.currency = currency
+    issued, expires = timestamp_fields(row["issued_at"]), timestamp_fields(row["expires_at"])
+    coupon.issued_at.seconds, coupon.issued_at.nanos = issued["seconds"], issued["nanos"]
+    coupon.expires_at.seconds, coupon.expires_at.nanos = expires["seconds"], expires["nanos"]
+    coupon.trade_id = row["trade_id"] or ""
+    coupon.budget_account_id = row["budget_account_id"]
     return coupon
 
 

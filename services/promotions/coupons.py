@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,26 +16,13 @@ from ..kit.errors import (
     PermissionDenied,
     require,
 )
-from ..kit.ids import new_id
-from . import domain, events, store
+from . import domain, events, grabs, store
 from .campaigns import require_id
 from .convert import coupon_terms, coupon_to_pb, reservation_to_pb
-from .domain import CouponState, GrabOutcome, Place
+from .domain import CouponState, Place
+from .grabs import GrabResult, Grabs
 
-# A grab that found every remaining envelope locked by in-flight grabs waits for them this often.
-LOCKED_RETRIES = 200
-LOCKED_BACKOFF_SECONDS = 0.005
 TIMEOUT_REASON = "TIMEOUT"
-
-
-class _NothingClaimed(Exception):
-    """Rolls back a counted grab that found no envelope."""
-
-
-@dataclass(frozen=True)
-class GrabResult:
-    outcome: GrabOutcome
-    coupon: asyncpg.Record | None = None
 
 
 @dataclass(frozen=True)
@@ -59,9 +45,7 @@ def require_money(value: common_pb2.Money, present: bool, field: str) -> tuple[i
 class Coupons:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        # Campaigns seen EXHAUSTED or ENDED: for grabs both are final, so the rush of attempts after the
-        # last envelope costs one read (the replay check and the status) instead of a transaction.
-        self._closed: set[str] = set()
+        self.grabs = Grabs(pool)
 
     # --- grab -----------------------------------------------------------------------------------------
 
@@ -69,82 +53,12 @@ class Coupons:
         require_id(campaign_id, "campaign_id")
         require_id(consumer_id, "consumer_id")
         require_id(request_id, "request_id")
-        if campaign_id in self._closed:
-            return await self._closed_answer(campaign_id, consumer_id, request_id)
-        result = await self._grab(campaign_id, consumer_id, request_id)
-        if result.outcome is GrabOutcome.ENDED:
-            self._closed.add(campaign_id)
-        return result
+        return await self.grabs.grab(campaign_id, consumer_id, request_id)
 
-    async def _closed_answer(self, campaign_id: str, consumer_id: str, request_id: str) -> GrabResult:
-        async with self.pool.acquire() as conn:
-            row = await store.closed_campaign_grab(conn, campaign_id, consumer_id, request_id)
-        if row["id"] is not None:
-            return GrabResult(GrabOutcome.GRANTED, row)
-        ended = row["campaign_status"] == "ENDED" or row["at"] >= row["ends_at"]
-        return GrabResult(GrabOutcome.ENDED if ended else GrabOutcome.EXHAUSTED)
-
-    async def _grab(self, campaign_id: str, consumer_id: str, request_id: str) -> GrabResult:
-        for _ in range(LOCKED_RETRIES):
-            try:
-                return await self._grab_once(campaign_id, consumer_id, request_id)
-            except asyncpg.UniqueViolationError:
-                # The same request raced itself; the next round finds its coupon.
-                continue
-            except _NothingClaimed:
-                async with self.pool.acquire() as conn:
-                    exhausted = not await store.has_available_envelope(conn, campaign_id)
-                    if exhausted:
-                        await self.mark_exhausted(conn, campaign_id)
-                if exhausted:
-                    self._closed.add(campaign_id)
-                    return await self._closed_answer(campaign_id, consumer_id, request_id)
-                await asyncio.sleep(LOCKED_BACKOFF_SECONDS)
-        # Every envelope left stayed held by in-flight grabs all along: nothing for this attempt (not cached,
-        # since a holder that rolls back puts its envelope back).
-        return GrabResult(GrabOutcome.EXHAUSTED)
-
-    async def _grab_once(self, campaign_id: str, consumer_id: str, request_id: str) -> GrabResult:
-        async with self.pool.acquire() as conn, conn.transaction():
-            row = await store.try_grab(conn, campaign_id, consumer_id, request_id, new_id("cpn"))
-            if row is None:
-                raise NotFound(f"campaign {campaign_id} does not exist", field="campaign_id",
-                               reason="CAMPAIGN_NOT_FOUND")
-            if row["existing_id"] is not None:
-                return GrabResult(GrabOutcome.GRANTED, await store.get_coupon(conn, row["existing_id"]))
-            if row["id"] is not None:
-                await events.coupon_issued(conn, coupon_to_pb(row))
-                return GrabResult(GrabOutcome.GRANTED, row)
-            if row["counted"]:
-                raise _NothingClaimed()
-            return await self._why_not(conn, row, campaign_id, consumer_id, request_id)
-
-    async def _why_not(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, campaign_id: str, consumer_id: str, request_id: str
-    ) -> GrabResult:
-        status = row["campaign_status"]
-        outcome = domain.window_outcome(row["at"], row["starts_at"], row["ends_at"], ended=status == "ENDED")
-        if outcome is not None:
-            return GrabResult(outcome)
-        if status == "FUNDING":
-            return GrabResult(GrabOutcome.NOT_STARTED)
-        if status == "EXHAUSTED":
-            self._closed.add(campaign_id)
-            return GrabResult(GrabOutcome.EXHAUSTED)
-        # Not counted while open: the limit, unless this very request was granted meanwhile.
-        replay = await store.grabbed_coupon(conn, campaign_id, consumer_id, request_id)
-        if replay is not None:
-            return GrabResult(GrabOutcome.GRANTED, replay)
-        return GrabResult(GrabOutcome.LIMIT_REACHED)
-
-    async def mark_exhausted(self, conn: asyncpg.Connection, campaign_id: str | None = None) -> int:
+    @staticmethod
+    async def mark_exhausted(conn: asyncpg.Connection, campaign_id: str | None = None) -> int:
         """Flag campaigns with no envelope left (once each, with campaign.exhausted); returns how many."""
-        async with conn.transaction():
-            rows = await store.mark_exhausted(conn, campaign_id)
-            for r in rows:
-                await events.campaign_exhausted(conn, r["id"], r["issued_count"], r["issued_amount"], r["currency"],
-                                                r["exhausted_at"])
-        return len(rows)
+        return await grabs.mark_exhausted(conn, campaign_id)
 
     # --- reading --------------------------------------------------------------------------------------
 

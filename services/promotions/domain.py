@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -21,6 +21,8 @@ MAX_VALIDITY_DAYS = 366
 DEFAULT_VALIDITY_DAYS = 7
 DEFAULT_HOLD_SECONDS = 300
 MAX_HOLD_SECONDS = 3600
+# A wallet batch holds at most 64 transfers, and a campaign's sub-budgets are funded in one batch.
+MAX_SUB_BUDGETS = 64
 
 
 class Split(str, Enum):
@@ -231,6 +233,38 @@ def split_budget(budget: int, count: int, min_amount: int, max_amount: int, seed
         left -= amount
     rng.shuffle(amounts)
     return amounts
+
+
+# --- sub-budgets ---------------------------------------------------------------------------------------
+
+
+def sub_budget_count(requested: int, count: int) -> int:
+    """How many sub-budgets a campaign of `count` envelopes gets: each must hold at least one envelope."""
+    return max(1, min(requested, count, MAX_SUB_BUDGETS))
+
+
+def sub_budget_of(seq: int, sub_budgets: int) -> int:
+    """The sub-budget that pays for envelope `seq` (1-based, as stored): envelopes are dealt round robin."""
+    return (seq - 1) % sub_budgets
+
+
+def sub_budget_amounts(amounts: Sequence[int], sub_budgets: int) -> list[int]:
+    """What each sub-budget is funded with: exactly the sum of its own envelopes, so it can never run short
+    of what the coupons drawn from it may take off, and the parts add up to the budget."""
+    funded = [0] * sub_budgets
+    for seq, amount in enumerate(amounts, start=1):
+        funded[sub_budget_of(seq, sub_budgets)] += amount
+    return funded
+
+
+def sub_budget_owner(campaign_id: str, k: int) -> str:
+    """The wallet owner id of sub-budget k (wallet accounts are keyed by kind, owner and currency)."""
+    return f"{campaign_id}:{k}"
+
+
+def returnable(available: int, owed: int) -> int:
+    """What an account can give back at the end: its balance less the coupons that may still be spent."""
+    return max(available - owed, 0)
 
 
 # --- grabs --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import asyncpg
 
 from ..gen.scanpay.promotions.v1 import events_pb2, promotions_pb2
 from ..kit import events
+from . import store
 from .convert import money, timestamp
 
 PRODUCER = "promotions"
@@ -15,6 +16,18 @@ PRODUCER = "promotions"
 
 async def coupon_issued(conn: asyncpg.Connection, coupon: promotions_pb2.Coupon) -> None:
     await events.append(conn, PRODUCER, "coupon.issued", events_pb2.CouponIssued(coupon=coupon))
+
+
+async def coupons_issued(conn: asyncpg.Connection, issued: list[tuple[promotions_pb2.Coupon, str]]) -> None:
+    """coupon.issued for each (coupon, trace headers as JSON) of a grab batch, in one outbox insert."""
+    envelopes = [
+        events.build_envelope(PRODUCER, "coupon.issued", events_pb2.CouponIssued(coupon=coupon))
+        for coupon, _ in issued
+    ]
+    await store.insert_outbox_rows(
+        conn, [e.id for e in envelopes], [f"{PRODUCER}.coupon.issued"] * len(envelopes),
+        [e.SerializeToString() for e in envelopes], [headers for _, headers in issued],
+    )
 
 
 async def coupon_reserved(

@@ -22,10 +22,11 @@ SELECT c.*,
 FROM campaigns c
 """
 
-# A coupon with the campaign terms that decide where and how much it takes off.
+# A coupon (with the sub-budget account it draws on) and the campaign terms that decide where and how much
+# it takes off.
 COUPON_SELECT = """
 SELECT k.*, c.name AS campaign_name, c.discount_kind, c.percent_off, c.min_spend, c.target_kind,
-       c.target_mall_id, c.target_merchant_ids, c.target_mccs, c.budget_account_id
+       c.target_mall_id, c.target_merchant_ids, c.target_mccs
 FROM coupons k JOIN campaigns c ON c.id = k.campaign_id
 """
 
@@ -35,17 +36,18 @@ FROM coupons k JOIN campaigns c ON c.id = k.campaign_id
 
 async def insert_campaign(
     conn: asyncpg.Connection, campaign_id: str, request_id: str, request_hash: str, draft: CampaignDraft,
-    amounts: Sequence[int],
+    amounts: Sequence[int], sub_budgets: Sequence[tuple[str, int]],
 ) -> bool:
-    """Insert a FUNDING campaign and its envelopes; False when the request id was already used."""
+    """Insert a FUNDING campaign, its envelopes and its sub-budgets ((wallet owner id, amount) each, in order
+    of k); False when the request id was already used."""
     created = await conn.fetchval(
         """
         INSERT INTO campaigns (
           id, request_id, request_hash, name, status, currency, budget, count, split, min_amount, max_amount,
           seed, starts_at, ends_at, per_consumer_limit, target_kind, target_mall_id, target_merchant_ids,
-          target_mccs, discount_kind, percent_off, min_spend, validity_days)
+          target_mccs, discount_kind, percent_off, min_spend, validity_days, sub_budgets)
         VALUES ($1, $2, $3, $4, 'FUNDING', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                $19, $20, $21, $22)
+                $19, $20, $21, $22, $23)
         ON CONFLICT (request_id) DO NOTHING
         RETURNING true
         """,
@@ -53,16 +55,21 @@ async def insert_campaign(
         draft.split.value, draft.min_amount, draft.max_amount, draft.seed, draft.starts_at, draft.ends_at,
         draft.per_consumer_limit, draft.targeting.kind.value, draft.targeting.mall_id,
         list(draft.targeting.merchant_ids), list(draft.targeting.mccs), draft.discount_kind.value,
-        draft.percent_off, draft.min_spend, draft.validity_days,
+        draft.percent_off, draft.min_spend, draft.validity_days, len(sub_budgets),
     )
     if not created:
         return False
     await conn.execute(
         """
-        INSERT INTO envelopes (campaign_id, seq, amount)
-        SELECT $1, seq::int, amount FROM unnest($2::bigint[]) WITH ORDINALITY AS s(amount, seq)
+        WITH envelopes AS (
+          INSERT INTO envelopes (campaign_id, seq, amount)
+          SELECT $1, seq::int, amount FROM unnest($2::bigint[]) WITH ORDINALITY AS s(amount, seq)
+        )
+        INSERT INTO budget_accounts (campaign_id, k, owner_id, funded_amount)
+        SELECT $1, (k - 1)::int, owner_id, amount
+        FROM unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS b(owner_id, amount, k)
         """,
-        campaign_id, list(amounts),
+        campaign_id, list(amounts), [owner for owner, _ in sub_budgets], [amount for _, amount in sub_budgets],
     )
     return True
 
@@ -79,13 +86,25 @@ async def lock_campaign(conn: asyncpg.Connection, campaign_id: str) -> asyncpg.R
     return await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1 FOR UPDATE", campaign_id)
 
 
-async def mark_funded(conn: asyncpg.Connection, campaign_id: str, budget_account_id: str) -> None:
+async def budget_accounts(conn: asyncpg.Connection, campaign_id: str) -> list[asyncpg.Record]:
+    """The campaign's sub-budgets in order of k."""
+    return await conn.fetch("SELECT * FROM budget_accounts WHERE campaign_id = $1 ORDER BY k", campaign_id)
+
+
+async def mark_funded(conn: asyncpg.Connection, campaign_id: str, account_ids: Sequence[str]) -> None:
+    """Record the opened account of every sub-budget (k in order) and activate the campaign; the campaign's own
+    budget_account_id is sub-budget 0's."""
     await conn.execute(
         """
-        UPDATE campaigns SET status = 'ACTIVE', budget_account_id = $2, funded_at = now()
+        WITH accounts AS (
+          UPDATE budget_accounts b SET account_id = a.account_id
+          FROM unnest($2::text[]) WITH ORDINALITY AS a(account_id, k)
+          WHERE b.campaign_id = $1 AND b.k = a.k - 1
+        )
+        UPDATE campaigns SET status = 'ACTIVE', budget_account_id = $2[1], funded_at = now()
         WHERE id = $1 AND status = 'FUNDING'
         """,
-        campaign_id, budget_account_id,
+        campaign_id, list(account_ids),
     )
 
 
@@ -116,27 +135,37 @@ async def withdraw_envelopes(conn: asyncpg.Connection, campaign_id: str) -> int:
     return int(result.split()[-1])
 
 
-async def outstanding_value(conn: asyncpg.Connection, campaign_id: str) -> int:
-    """What the budget still owes: the value of coupons that can still be spent."""
-    return int(
-        await conn.fetchval(
-            """
-            SELECT coalesce(sum(value), 0) FROM coupons
-            WHERE campaign_id = $1 AND (status = 'RESERVED' OR (status = 'ISSUED' AND expires_at > now()))
-            """,
-            campaign_id,
-        )
+async def outstanding_by_account(conn: asyncpg.Connection, campaign_id: str) -> dict[str, int]:
+    """What each sub-budget still owes: the value of its coupons that can still be spent."""
+    rows = await conn.fetch(
+        """
+        SELECT budget_account_id, sum(value)::bigint AS owed FROM coupons
+        WHERE campaign_id = $1 AND (status = 'RESERVED' OR (status = 'ISSUED' AND expires_at > now()))
+        GROUP BY budget_account_id
+        """,
+        campaign_id,
     )
+    return {r["budget_account_id"]: r["owed"] for r in rows}
 
 
-async def mark_ended(conn: asyncpg.Connection, campaign_id: str, reason: str, returned_amount: int) -> datetime:
+async def mark_ended(
+    conn: asyncpg.Connection, campaign_id: str, reason: str, returned: Sequence[int]
+) -> datetime:
+    """End the campaign, fixing what each sub-budget (k in order) gives back and their total."""
     return await conn.fetchval(
         """
-        UPDATE campaigns SET status = 'ENDED', ended_at = now(), end_reason = $2, returned_amount = $3::bigint,
-               return_posted_at = CASE WHEN $3::bigint = 0 THEN now() END
+        WITH parts AS (
+          UPDATE budget_accounts b SET returned_amount = r.amount
+          FROM unnest($3::bigint[]) WITH ORDINALITY AS r(amount, k)
+          WHERE b.campaign_id = $1 AND b.k = r.k - 1
+        )
+        UPDATE campaigns SET status = 'ENDED', ended_at = now(), end_reason = $2,
+               returned_amount = (SELECT coalesce(sum(a), 0) FROM unnest($3::bigint[]) AS a),
+               return_posted_at = CASE WHEN (SELECT coalesce(sum(a), 0) FROM unnest($3::bigint[]) AS a) = 0
+                                       THEN now() END
         WHERE id = $1 RETURNING ended_at
         """,
-        campaign_id, reason, returned_amount,
+        campaign_id, reason, list(returned),
     )
 
 
@@ -172,9 +201,19 @@ async def campaigns_to_settle(conn: asyncpg.Connection) -> list[str]:
     return [r["id"] for r in rows]
 
 
-async def fix_settled_amount(conn: asyncpg.Connection, campaign_id: str, amount: int) -> None:
+async def fix_settled_amounts(conn: asyncpg.Connection, campaign_id: str, amounts: Sequence[int]) -> None:
+    """Fix what each sub-budget (k in order) gives back at settlement, and their total, once."""
     await conn.execute(
-        "UPDATE campaigns SET settled_amount = $2 WHERE id = $1 AND settled_amount IS NULL", campaign_id, amount
+        """
+        WITH parts AS (
+          UPDATE budget_accounts b SET settled_amount = s.amount
+          FROM unnest($2::bigint[]) WITH ORDINALITY AS s(amount, k)
+          WHERE b.campaign_id = $1 AND b.k = s.k - 1 AND b.settled_amount IS NULL
+        )
+        UPDATE campaigns SET settled_amount = (SELECT coalesce(sum(a), 0) FROM unnest($2::bigint[]) AS a)
+        WHERE id = $1 AND settled_amount IS NULL
+        """,
+        campaign_id, list(amounts),
     )
 
 
@@ -213,86 +252,147 @@ async def mark_exhausted(conn: asyncpg.Connection, campaign_id: str | None = Non
 
 # --- grabs --------------------------------------------------------------------------------------------
 
-# One statement: replay check, window check, the per-consumer counter (its row lock serialises one
-# consumer's grabs and its WHERE enforces the limit on the latest committed count), the claim of one
-# envelope that nobody else holds (SKIP LOCKED) and the coupon insert. A counted grab that found no
-# envelope is rolled back by the caller, so the counter only ever counts coupons.
-GRAB_SQL = """
-WITH camp AS (
-  SELECT c.id, c.name, c.status, c.currency, c.starts_at, c.ends_at, c.per_consumer_limit, c.validity_days,
-         c.discount_kind, c.percent_off, c.min_spend, c.target_kind, c.target_mall_id, c.target_merchant_ids,
-         c.target_mccs, c.budget_account_id, now() AS at
+# The immutable terms of a campaign that every grab answer repeats; grabs cache them per process.
+CAMPAIGN_TERMS_SQL = """
+SELECT id, name, currency, count, starts_at, ends_at, discount_kind, percent_off, min_spend, target_kind,
+       target_mall_id, target_merchant_ids, target_mccs
+FROM campaigns WHERE id = $1
+"""
+
+# Several grabs of one campaign in one statement (group commit), each for a different consumer; the caller
+# writes their coupon.issued events in the same transaction. Per request, in order:
+# 1. replay check: the coupon of this (campaign, consumer, request id), if any;
+# 2. the status and window of the campaign (by the database's clock);
+# 3. the claim of as many AVAILABLE envelopes as there are open requests that nobody else holds
+#    (SKIP LOCKED: concurrent batches never wait for each other's envelopes);
+# 4. for as many requests as envelopes were found, the per-consumer counter: `INSERT ... ON CONFLICT DO UPDATE
+#    ... WHERE grabbed < limit`; its row lock serialises one consumer's grabs and its WHERE sees the latest
+#    committed count. Counter rows are taken in consumer order, so concurrent batches cannot deadlock;
+# 5. each counted request gets one of the claimed envelopes (rows claimed but not needed stay AVAILABLE)
+#    and its coupon, which names the envelope's sub-budget account.
+# Requests left without an envelope (`tried` false) are retried by the caller, so the counter only ever counts
+# coupons and never has to be rolled back.
+GRAB_BATCH_SQL = """
+WITH req AS (
+  SELECT r.consumer_id, r.request_id, r.coupon_id, r.i
+  FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS r(consumer_id, request_id, coupon_id, i)
+),
+camp AS (
+  SELECT c.status, c.starts_at, c.ends_at, c.per_consumer_limit, c.validity_days, c.currency, c.sub_budgets,
+         now() AS at
   FROM campaigns c WHERE c.id = $1
 ),
 existing AS (
-  SELECT id FROM coupons WHERE campaign_id = $1 AND consumer_id = $2 AND grab_request_id = $3
+  SELECT r.i, k.id, k.status, k.value, k.trade_id, k.issued_at, k.expires_at, k.budget_account_id
+  FROM req r
+  JOIN coupons k ON k.campaign_id = $1 AND k.consumer_id = r.consumer_id AND k.grab_request_id = r.request_id
 ),
 open AS (
-  SELECT * FROM camp
-  WHERE status IN ('ACTIVE', 'EXHAUSTED') AND at >= starts_at AND at < ends_at
-    AND NOT EXISTS (SELECT 1 FROM existing)
+  SELECT r.*, row_number() OVER (ORDER BY r.i) AS n
+  FROM req r, camp
+  WHERE camp.status = 'ACTIVE' AND camp.at >= camp.starts_at AND camp.at < camp.ends_at
+    AND NOT EXISTS (SELECT 1 FROM existing x WHERE x.i = r.i)
+),
+free AS MATERIALIZED (
+  SELECT e.seq, e.amount, row_number() OVER (ORDER BY e.seq) AS n
+  FROM (SELECT seq, amount FROM envelopes WHERE campaign_id = $1 AND state = 'AVAILABLE'
+        ORDER BY seq LIMIT (SELECT count(*) FROM open) FOR UPDATE SKIP LOCKED) e
+),
+tried AS (
+  SELECT * FROM open WHERE n <= (SELECT count(*) FROM free)
 ),
 counter AS (
   INSERT INTO consumer_grabs AS g (campaign_id, consumer_id, grabbed)
-  SELECT $1, $2, 1 FROM open
+  SELECT $1, t.consumer_id, 1 FROM tried t ORDER BY t.consumer_id
   ON CONFLICT (campaign_id, consumer_id) DO UPDATE SET grabbed = g.grabbed + 1
-  WHERE g.grabbed < (SELECT per_consumer_limit FROM campaigns WHERE id = $1)
-  RETURNING grabbed
+  WHERE g.grabbed < (SELECT per_consumer_limit FROM camp)
+  RETURNING g.consumer_id
 ),
-envelope AS (
-  UPDATE envelopes SET state = 'CLAIMED', coupon_id = $4
-  WHERE campaign_id = $1 AND EXISTS (SELECT 1 FROM counter) AND seq = (
-    SELECT seq FROM envelopes WHERE campaign_id = $1 AND state = 'AVAILABLE'
-    ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-  RETURNING amount
+winner AS (
+  SELECT t.consumer_id, t.request_id, t.coupon_id, row_number() OVER (ORDER BY t.i) AS n
+  FROM tried t JOIN counter USING (consumer_id)
+),
+claim AS (
+  UPDATE envelopes e SET state = 'CLAIMED', coupon_id = w.coupon_id
+  FROM winner w JOIN free f USING (n)
+  WHERE e.campaign_id = $1 AND e.seq = f.seq
+  RETURNING e.coupon_id, e.seq, e.amount
 ),
 coupon AS (
   INSERT INTO coupons (id, campaign_id, consumer_id, grab_request_id, value, currency, status, issued_at,
-                       expires_at, updated_at)
-  SELECT $4, $1, $2, $3, envelope.amount, camp.currency, 'ISSUED', camp.at,
-         camp.at + make_interval(days => camp.validity_days), camp.at
-  FROM envelope, camp
-  RETURNING *
+                       expires_at, updated_at, budget_account_id)
+  SELECT w.coupon_id, $1, w.consumer_id, w.request_id, claim.amount, camp.currency, 'ISSUED', camp.at,
+         camp.at + make_interval(days => camp.validity_days), camp.at, b.account_id
+  FROM claim JOIN winner w USING (coupon_id) CROSS JOIN camp
+  JOIN budget_accounts b ON b.campaign_id = $1 AND b.k = (claim.seq - 1) % camp.sub_budgets
+  RETURNING id, value, issued_at, expires_at, budget_account_id
 )
 SELECT camp.status AS campaign_status, camp.starts_at, camp.ends_at, camp.at,
-       (SELECT id FROM existing) AS existing_id, EXISTS (SELECT 1 FROM counter) AS counted,
-       coupon.id, coupon.campaign_id, coupon.consumer_id, coupon.value, coupon.currency, coupon.status,
-       coupon.trade_id, coupon.issued_at, coupon.expires_at,
-       camp.name AS campaign_name, camp.discount_kind, camp.percent_off, camp.min_spend, camp.target_kind,
-       camp.target_mall_id, camp.target_merchant_ids, camp.target_mccs, camp.budget_account_id
-FROM camp LEFT JOIN coupon ON true
+       x.id IS NOT NULL AS replayed, t.i IS NOT NULL AS tried,
+       coalesce(x.id, k.id) AS id, coalesce(x.status, 'ISSUED') AS status, coalesce(x.value, k.value) AS value,
+       x.trade_id, coalesce(x.issued_at, k.issued_at) AS issued_at,
+       coalesce(x.expires_at, k.expires_at) AS expires_at,
+       coalesce(x.budget_account_id, k.budget_account_id) AS budget_account_id
+FROM req r
+LEFT JOIN camp ON true
+LEFT JOIN existing x ON x.i = r.i
+LEFT JOIN tried t ON t.i = r.i
+LEFT JOIN coupon k ON k.id = r.coupon_id
+ORDER BY r.i
 """
 
 
-async def try_grab(
-    conn: asyncpg.Connection, campaign_id: str, consumer_id: str, request_id: str, coupon_id: str
-) -> asyncpg.Record | None:
-    """Run the grab statement; None when the campaign does not exist."""
-    return await conn.fetchrow(GRAB_SQL, campaign_id, consumer_id, request_id, coupon_id)
+async def campaign_terms(conn: asyncpg.Connection, campaign_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(CAMPAIGN_TERMS_SQL, campaign_id)
 
 
-async def grabbed_coupon(
-    conn: asyncpg.Connection, campaign_id: str, consumer_id: str, request_id: str
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        COUPON_SELECT + " WHERE k.campaign_id = $1 AND k.consumer_id = $2 AND k.grab_request_id = $3",
-        campaign_id, consumer_id, request_id,
+async def grab_batch(
+    conn: asyncpg.Connection, campaign_id: str, consumer_ids: Sequence[str], request_ids: Sequence[str],
+    coupon_ids: Sequence[str],
+) -> list[asyncpg.Record]:
+    """Run the batch grab statement: one row per request, in order (consumers must all differ)."""
+    return await conn.fetch(GRAB_BATCH_SQL, campaign_id, consumer_ids, request_ids, coupon_ids)
+
+
+async def grabbed_coupons(
+    conn: asyncpg.Connection, campaign_id: str, consumer_ids: Sequence[str], request_ids: Sequence[str]
+) -> list[asyncpg.Record]:
+    """The coupons these (consumer, request id) pairs were granted, if any."""
+    return await conn.fetch(
+        """
+        SELECT k.consumer_id, k.grab_request_id, k.id, k.status, k.value, k.trade_id, k.issued_at, k.expires_at,
+               k.budget_account_id
+        FROM unnest($2::text[], $3::text[]) AS r(consumer_id, request_id)
+        JOIN coupons k ON k.campaign_id = $1 AND k.consumer_id = r.consumer_id AND k.grab_request_id = r.request_id
+        """,
+        campaign_id, consumer_ids, request_ids,
     )
 
 
 async def closed_campaign_grab(
     conn: asyncpg.Connection, campaign_id: str, consumer_id: str, request_id: str
 ) -> asyncpg.Record:
-    """For a campaign that has no envelope to give: its status and window, and this request's coupon if any."""
+    """For a campaign that has no envelope to give: its status, and this request's coupon if any."""
     return await conn.fetchrow(
-        f"""
-        SELECT c.status AS campaign_status, c.ends_at, now() AS at, replay.*
+        """
+        SELECT c.status AS campaign_status, k.id, k.status, k.value, k.trade_id, k.issued_at, k.expires_at,
+               k.budget_account_id
         FROM campaigns c
-        LEFT JOIN ({COUPON_SELECT} WHERE k.campaign_id = $1 AND k.consumer_id = $2 AND k.grab_request_id = $3)
-          AS replay ON true
+        LEFT JOIN coupons k ON k.campaign_id = $1 AND k.consumer_id = $2 AND k.grab_request_id = $3
         WHERE c.id = $1
         """,
         campaign_id, consumer_id, request_id,
+    )
+
+
+async def campaign_status(conn: asyncpg.Connection, campaign_id: str) -> str:
+    return await conn.fetchval("SELECT status FROM campaigns WHERE id = $1", campaign_id)
+
+
+async def grab_keys(conn: asyncpg.Connection, campaign_id: str) -> list[asyncpg.Record]:
+    """(consumer, request id) of every coupon of the campaign: once it is closed, the full list of replays."""
+    return await conn.fetch(
+        "SELECT consumer_id, grab_request_id FROM coupons WHERE campaign_id = $1", campaign_id
     )
 
 
@@ -301,6 +401,20 @@ async def has_available_envelope(conn: asyncpg.Connection, campaign_id: str) -> 
         await conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM envelopes WHERE campaign_id = $1 AND state = 'AVAILABLE')", campaign_id
         )
+    )
+
+
+async def insert_outbox_rows(
+    conn: asyncpg.Connection, event_ids: Sequence[str], subjects: Sequence[str], payloads: Sequence[bytes],
+    headers: Sequence[str],
+) -> None:
+    """Several outbox rows in one statement (the kit's `events.append` writes one)."""
+    await conn.execute(
+        """
+        INSERT INTO outbox (event_id, subject, payload, headers)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])
+        """,
+        event_ids, subjects, payloads, headers,
     )
 
 

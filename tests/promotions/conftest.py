@@ -119,6 +119,18 @@ async def balance(p: Promotions, account_id: str) -> int:
     return reply.available.amount
 
 
+async def sub_budget_accounts(p: Promotions, campaign_id: str) -> list[str]:
+    """The campaign's wallet budget accounts, sub-budget 0 first."""
+    async with p.pool.acquire() as conn:
+        rows = await conn.fetch("SELECT account_id FROM budget_accounts WHERE campaign_id = $1 ORDER BY k", campaign_id)
+    return [r["account_id"] for r in rows]
+
+
+async def budget_balance(p: Promotions, campaign_id: str) -> int:
+    """What all the campaign's sub-budgets hold together."""
+    return sum([await balance(p, account) for account in await sub_budget_accounts(p, campaign_id)])
+
+
 async def marketing_account(p: Promotions) -> str:
     reply = await p.wallet.OpenAccount(
         wallet_pb2.OpenAccountRequest(kind=wallet_pb2.ACCOUNT_KIND_PLATFORM_MARKETING, owner_id="platform",

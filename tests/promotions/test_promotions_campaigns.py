@@ -18,12 +18,14 @@ from .conftest import (
     GATEWAY,
     Promotions,
     balance,
+    budget_balance,
     campaign_request,
     cny,
     create_campaign,
     grab,
     marketing_account,
     rpc_error,
+    sub_budget_accounts,
     ts,
 )
 
@@ -37,7 +39,8 @@ async def test_creating_a_campaign_funds_its_budget_account_from_marketing(promo
                                      min_amount=cny(1), max_amount=cny(500), seed=7)
     assert campaign.status == pb.CAMPAIGN_STATUS_ACTIVE
     assert campaign.budget_account_id.startswith("acc_")
-    assert await balance(promotions, campaign.budget_account_id) == 12_345
+    assert campaign.budget_account_id == (await sub_budget_accounts(promotions, campaign.id))[0]
+    assert await budget_balance(promotions, campaign.id) == 12_345
     assert await balance(promotions, marketing) == before - 12_345
     async with promotions.pool.acquire() as conn:
         amounts = [r["amount"] for r in await conn.fetch(
@@ -51,7 +54,7 @@ async def test_a_retried_create_returns_the_same_campaign_and_funds_once(promoti
     first = (await promotions.stub.CreateCampaign(request, metadata=ADMIN)).campaign
     again = (await promotions.stub.CreateCampaign(request, metadata=ADMIN)).campaign
     assert again.id == first.id
-    assert await balance(promotions, first.budget_account_id) == 5_000
+    assert await budget_balance(promotions, first.id) == 5_000
     changed = pb.CreateCampaignRequest()
     changed.CopyFrom(request)
     changed.budget.amount = 6_000
@@ -68,9 +71,9 @@ async def test_an_interrupted_funding_is_finished_by_the_retry(promotions: Promo
         await conn.execute("UPDATE campaigns SET status = 'FUNDING' WHERE id = $1", first.id)
     again = (await promotions.stub.CreateCampaign(request, metadata=ADMIN)).campaign
     assert again.status == pb.CAMPAIGN_STATUS_ACTIVE
-    # The transfer id derives from the campaign id, so the wallet replays instead of moving money twice.
-    assert await balance(promotions, first.budget_account_id) == 3_000
-    assert funding_transfer_id(first.id) == f"{first.id}.fund"
+    # Transfer ids derive from the campaign id, so the wallet replays instead of moving money twice.
+    assert await budget_balance(promotions, first.id) == 3_000
+    assert funding_transfer_id(f"{first.id}:0") == f"{first.id}:0.fund"
 
 
 @pytest.mark.parametrize(
@@ -136,7 +139,8 @@ async def test_ending_returns_what_the_budget_no_longer_owes(promotions: Promoti
     assert ended.status == pb.CAMPAIGN_STATUS_ENDED
     # Nine unissued envelopes go back; the one issued coupon stays covered until it is used or expires.
     assert ended.returned_amount.amount == 9_000
-    assert await balance(promotions, campaign.budget_account_id) == 1_000
+    assert await balance(promotions, granted.coupon.budget_account_id) == 1_000
+    assert await budget_balance(promotions, campaign.id) == 1_000
     assert await balance(promotions, marketing) == before + 9_000
     again = (await promotions.stub.EndCampaign(pb.EndCampaignRequest(campaign_id=campaign.id), metadata=ADMIN))
     assert again.campaign.returned_amount.amount == 9_000
@@ -179,10 +183,10 @@ async def test_what_is_left_after_the_last_coupon_expires_goes_back_too(promotio
     async with promotions.pool.acquire() as conn:  # the coupon's validity runs out unused
         await conn.execute("UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = $1", coupon.id)
     for _ in range(100):
-        if await balance(promotions, campaign.budget_account_id) == 0:
+        if await budget_balance(promotions, campaign.id) == 0:
             break
         await asyncio.sleep(0.1)
-    assert await balance(promotions, campaign.budget_account_id) == 0
+    assert await budget_balance(promotions, campaign.id) == 0
     assert await balance(promotions, marketing) == before + 2_000
     got = await promotions.stub.GetCampaign(pb.GetCampaignRequest(campaign_id=campaign.id), metadata=ADMIN)
     assert got.campaign.returned_amount.amount == 2_000

@@ -16,7 +16,7 @@ from services.kit.db import create_pool
 from services.promotions.coupons import Coupons
 from services.promotions.domain import GrabOutcome
 
-from .conftest import Promotions, balance, cny, create_campaign
+from .conftest import Promotions, budget_balance, cny, create_campaign
 
 GRABBERS = 200
 ATTEMPTS = 20_000
@@ -52,8 +52,8 @@ async def test_concurrent_grabs_never_over_issue(promotions: Promotions) -> None
             statuses[result.outcome] += 1
             if result.outcome is GrabOutcome.GRANTED:
                 assert result.coupon is not None
-                known = first_answer.setdefault((consumer, request_id), result.coupon["id"])
-                if known != result.coupon["id"]:
+                known = first_answer.setdefault((consumer, request_id), result.coupon.id)
+                if known != result.coupon.id:
                     replays_differing.append((consumer, request_id))
 
     started = time.perf_counter()
@@ -93,8 +93,8 @@ async def test_concurrent_grabs_never_over_issue(promotions: Promotions) -> None
     assert max(r["coupons"] for r in per_consumer) <= LIMIT
     assert all(r["coupons"] == r["grabbed"] for r in per_consumer)
     assert events == ENVELOPES
-    # Grabs move no money: the whole budget still sits in the campaign's account.
-    assert await balance(promotions, campaign.budget_account_id) == BUDGET
+    # Grabs move no money: the whole budget still sits in the campaign's sub-budgets.
+    assert await budget_balance(promotions, campaign.id) == BUDGET
     got = await promotions.stub.GetCampaign(pb.GetCampaignRequest(campaign_id=campaign.id),
                                             metadata=(("x-scanpay-actor", "admin"),))
     assert got.campaign.issued_count == ENVELOPES and got.campaign.issued_amount.amount == BUDGET

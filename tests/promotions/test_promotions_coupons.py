@@ -16,7 +16,7 @@ from services.kit.events import Bus
 from services.kit.grpc import error_detail
 from services.kit.ids import new_id
 
-from .conftest import ADMIN, GATEWAY, Promotions, cny, create_campaign, grab, rpc_error, ts
+from .conftest import ADMIN, GATEWAY, Promotions, cny, create_campaign, grab, rpc_error, sub_budget_accounts, ts
 
 MALL_SHOP = dict(merchant_id="mch_food", mall_id="mal_west", mcc="5812", store_id="sto_1")
 STREET_SHOP = dict(merchant_id="mch_books", mall_id="", mcc="5942", store_id="sto_2")
@@ -91,12 +91,14 @@ async def test_the_happy_path_grab_quote_reserve_confirm(promotions: Promotions,
     best = await quote(promotions, "csm_happy", 2_500, MALL_SHOP)
     assert best.found and best.coupon.id == coupon.id
     assert best.discount.amount == 1_000 and best.pay_amount.amount == 1_500
-    assert best.budget_account_id == campaign.budget_account_id
+    # The coupon draws on the sub-budget of its envelope, and quotes and reservations name that account.
+    assert coupon.budget_account_id in await sub_budget_accounts(promotions, campaign.id)
+    assert best.budget_account_id == coupon.budget_account_id
 
     trade = new_id("trd")
     held = await reserve(promotions, coupon, trade, 2_500)
     assert held.status == pb.RESERVATION_STATUS_RESERVED and held.discount.amount == 1_000
-    assert held.budget_account_id == campaign.budget_account_id
+    assert held.budget_account_id == coupon.budget_account_id
     assert (await reserve(promotions, coupon, trade, 2_500)).trade_id == trade  # idempotent by trade id
     assert (await coupon_of(promotions, coupon.id)).status == pb.COUPON_STATUS_RESERVED
     # A reserved coupon is no longer quoted for another payment.
@@ -229,7 +231,7 @@ async def test_quote_picks_the_coupon_that_saves_the_most_where_it_applies(promo
     # 100.00 at the mall restaurant: 20 % = 20.00 (cap 30.00) beats the mall's 5.00.
     best = await quote(promotions, consumer, 10_000, MALL_SHOP)
     assert best.coupon.id == by_campaign[food_percent.id].id and best.discount.amount == 2_000
-    assert best.budget_account_id == food_percent.budget_account_id
+    assert best.budget_account_id == by_campaign[food_percent.id].budget_account_id
     # 10.00 there: 20 % = 2.00 loses to the flat 5.00.
     best = await quote(promotions, consumer, 1_000, MALL_SHOP)
     assert best.coupon.id == by_campaign[mall.id].id and best.discount.amount == 500
@@ -289,7 +291,7 @@ async def test_refunds_give_the_discount_back_in_proportion(promotions: Promotio
             pb.ReturnDiscountRequest(refund_id=refund_id, trade_id=trade, amount=cny(amount)), metadata=GATEWAY)
 
     first = await refund("rfd_1", 3_000)  # 30 % of the price -> 30 % of 33.33 = 9.99
-    assert first.discount_returned.amount == 999 and first.budget_account_id == campaign.budget_account_id
+    assert first.discount_returned.amount == 999 and first.budget_account_id == coupon.budget_account_id
     assert (await refund("rfd_1", 3_000)).discount_returned.amount == 999  # idempotent
     error = await rpc_error(refund("rfd_2", 7_001))
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and error_detail(error).field == "amount.amount"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from services.kit.errors import InvalidArgument
 from services.promotions import domain
+from services.promotions.convert import coupon_from_template, coupon_template, coupon_to_pb
 from services.promotions.domain import CouponTerms, DiscountKind, Place, Split, Targeting, TargetKind
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -154,3 +155,33 @@ def test_coupon_state_machine() -> None:
     assert not domain.can_move(S.EXPIRED, S.RESERVED)
     assert domain.state_after_release(NOW, NOW + timedelta(seconds=1)) is S.ISSUED
     assert domain.state_after_release(NOW, NOW) is S.EXPIRED
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 10_000), min_size=1, max_size=300), st.integers(1, 100))
+def test_sub_budgets_hold_exactly_their_own_envelopes(amounts: list[int], wanted: int) -> None:
+    n = domain.sub_budget_count(wanted, len(amounts))
+    assert 1 <= n <= min(len(amounts), domain.MAX_SUB_BUDGETS)
+    funded = domain.sub_budget_amounts(amounts, n)
+    assert len(funded) == n and sum(funded) == sum(amounts)
+    for k in range(n):
+        mine = [a for seq, a in enumerate(amounts, start=1) if domain.sub_budget_of(seq, n) == k]
+        assert mine and funded[k] == sum(mine)  # never short of its own coupons, never empty
+
+
+def test_sub_budget_owners_and_returns() -> None:
+    assert domain.sub_budget_owner("cmp_1", 3) == "cmp_1:3"
+    assert domain.sub_budget_count(16, 5) == 5 and domain.sub_budget_count(0, 5) == 1
+    assert domain.returnable(1_000, 300) == 700 and domain.returnable(200, 300) == 0
+
+
+def test_a_coupon_built_from_its_campaign_template_equals_the_full_conversion() -> None:
+    campaign = dict(id="cmp_1", name="Double 12", currency="CNY", discount_kind="PERCENT_OFF", percent_off=20,
+                    min_spend=5_000, target_kind="MCC", target_mall_id="", target_merchant_ids=[],
+                    target_mccs=["5812"])
+    coupon = dict(id="cpn_1", status="RESERVED", value=1_234, trade_id="trd_1", issued_at=NOW,
+                  expires_at=NOW + timedelta(days=7, microseconds=5), budget_account_id="acc_3")
+    full = {**campaign, **coupon, "id": "cpn_1", "campaign_id": "cmp_1", "campaign_name": "Double 12",
+            "consumer_id": "csm_1"}
+    built = coupon_from_template(coupon_template(campaign), "CNY", "csm_1", coupon)
+    assert built == coupon_to_pb(full)
