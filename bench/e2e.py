@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import psutil
+import uvloop
 from google.protobuf import timestamp_pb2
 
 from services.gateway import emv, security
@@ -67,6 +68,10 @@ class Level:
     def rate(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
 
+    def cpu_ms_per_payment(self, service: str) -> float:
+        """CPU time the service process spent per successful payment (user + system)."""
+        return 10 * self.resources[service][1] * self.seconds / self.ok if self.ok else 0.0
+
     def ms(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000
 
@@ -90,8 +95,8 @@ async def bounded(limit: int, jobs: list[Callable[[], Awaitable[Any]]]) -> list[
 async def seed_stores(stub: merchant_pb2_grpc.MerchantServiceStub, count: int) -> list[tuple[str, str]]:
     async def one(i: int) -> tuple[str, str]:
         m = await stub.CreateMerchant(mpb.CreateMerchantRequest(
-            legal_name=f"Bench Merchant {i} Ltd", display_name=f"Shop {i}", licence_id=f"BENCH{i:08d}{secrets.token_hex(2)}",
-            mcc="5812"), metadata=ADMIN)
+            legal_name=f"Bench Merchant {i} Ltd", display_name=f"Shop {i}",
+            licence_id=f"BENCH{i:08d}{secrets.token_hex(2)}", mcc="5812"), metadata=ADMIN)
         await stub.ChangeMerchantStatus(mpb.ChangeMerchantStatusRequest(
             merchant_id=m.merchant_id, to_status=mpb.MERCHANT_STATUS_ACTIVE, reason="bench"), metadata=ADMIN)
         s = await stub.CreateStore(mpb.CreateStoreRequest(
@@ -123,7 +128,8 @@ async def seed_consumers(admin_dsn: str, wallet: wallet_pb2_grpc.WalletServiceSt
     try:
         await conn.copy_records_to_table(
             "consumers", schema_name="gateway", columns=["consumer_id", "phone", "password_hash", "wallet_account_id"],
-            records=[(c, f"199{i:08d}", password_hash, a.id) for i, (c, a) in enumerate(zip(ids, accounts, strict=True))])
+            records=[(c, f"199{i:08d}", password_hash, a.id)
+                     for i, (c, a) in enumerate(zip(ids, accounts, strict=True))])
         await conn.copy_records_to_table(
             "sessions", schema_name="gateway", columns=["session_id", "consumer_id", "refresh_hash", "expires_at"],
             records=[(s, c, secrets.token_hex(16), _in_days(1)) for s, c in zip(sessions, ids, strict=True)])
@@ -162,7 +168,8 @@ async def closed_loop(base: str, world: World, clients: int, seconds: float, see
             while time.perf_counter() < stop_at:
                 _, payload = rng.choice(world.stores)
                 body = {"qr_payload": payload, "amount": rng.randint(2000, 20000)}
-                headers = {"Authorization": f"Bearer {rng.choice(world.tokens)}", "Idempotency-Key": secrets.token_hex(8)}
+                headers = {"Authorization": f"Bearer {rng.choice(world.tokens)}",
+                           "Idempotency-Key": secrets.token_hex(8)}
                 started = time.perf_counter()
                 async with http.post(f"{base}/v1/payments", json=body, headers=headers) as resp:
                     reply = await resp.json()
@@ -210,6 +217,7 @@ class Sampler:
 
 def start_profile(pid: int, seconds: float) -> subprocess.Popen[bytes] | None:
     """py-spy on the gateway for `seconds`, collapsed stacks; None when py-spy is missing."""
+    PROFILE.unlink(missing_ok=True)  # an earlier run's profile must not be reported as this one's
     binary = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(binary).exists():
         return None
@@ -242,6 +250,15 @@ def top_costs(path: Path, limit: int = 10) -> tuple[list[tuple[str, float]], lis
         return [(name, 100 * n / samples) for name, n in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
 
     return ranked(inclusive), ranked(leaf)
+
+
+def print_profile(costs: tuple[list[tuple[str, float]], list[tuple[str, float]]]) -> None:
+    """The gateway's top costs on the console, before the baselines run (they can fail on a busy server)."""
+    inclusive, own = costs
+    for title, rows in (("gateway, scanpay functions (inclusive)", inclusive), ("gateway, leaf functions", own)):
+        print(title + ":")
+        for name, share in rows:
+            print(f"  {share:5.1f}%  {name}")
 
 
 def _frame(frame: str) -> str:
@@ -285,24 +302,28 @@ def render(args: argparse.Namespace, levels: list[Level], pgbench: list[PgbenchR
         "QR verification, merchant lookup (cached), coupon quote and reserve, one wallet batch, coupon confirm, "
         "trade and outbox event. pgbench and JetStream ran on the same servers in the same run.",
         "",
-        "| clients | payments/s | p50 ms | p95 ms | p99 ms | max ms | errors | pgbench tps | ratio | JetStream msgs/s |",
+        "| clients | payments/s | p50 ms | p95 ms | p99 ms | max ms | errors | pgbench tps | ratio "
+        "| JetStream msgs/s |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for lv, pg, pub in zip(levels, pgbench, js, strict=True):
+        ratio = f"{lv.rate / pg.tps:.2f}" if pg.tps else "-"
         lines.append(f"| {lv.clients} | {lv.rate:.1f} | {lv.ms(0.5):.1f} | {lv.ms(0.95):.1f} | {lv.ms(0.99):.1f} | "
-                     f"{lv.ms(1.0):.1f} | {lv.errors} | {pg.tps:.0f} | {lv.rate / pg.tps:.2f} | {pub.msgs_per_s:.0f} |")
+                     f"{lv.ms(1.0):.1f} | {lv.errors} | {pg.tps:.0f} | {ratio} | {pub.msgs_per_s:.0f} |")
     lines += ["", f"![throughput and p99 by client count]({PLOT.name})", "",
-              "Peak RSS (MB) / mean CPU (% of one core) per service at each level:", "",
+              "Peak RSS (MB) / mean CPU (% of one core) / CPU ms per payment of each service at each level:", "",
               "| clients | " + " | ".join(SERVICES) + " |", "|---:|" + "---:|" * len(SERVICES)]
     for lv in levels:
         lines.append(f"| {lv.clients} | " + " | ".join(
-            f"{lv.resources[s][0]:.0f} / {lv.resources[s][1]:.0f}" for s in SERVICES) + " |")
+            f"{lv.resources[s][0]:.0f} / {lv.resources[s][1]:.0f} / {lv.cpu_ms_per_payment(s):.1f}"
+            for s in SERVICES) + " |")
     inclusive, own = costs
     if inclusive:
         lines += ["", "Gateway profile (py-spy at the middle level). scanpay functions by share of samples with the "
                   "function on the stack, and the functions where the time itself is spent:", "",
                   "| scanpay function (inclusive) | share | leaf function (self) | share |", "|---|---:|---|---:|"]
-        lines += [f"| `{a}` | {sa:.0f}% | `{b}` | {sb:.0f}% |" for (a, sa), (b, sb) in zip(inclusive, own, strict=False)]
+        lines += [f"| `{a}` | {sa:.0f}% | `{b}` | {sb:.0f}% |"
+                  for (a, sa), (b, sb) in zip(inclusive, own, strict=False)]
     return "\n".join(lines) + "\n"
 
 
@@ -344,7 +365,8 @@ async def main_async(args: argparse.Namespace) -> None:
         sampler = Sampler({s: p.pid for s, p in stack.procs.items()})
         levels: list[Level] = []
         for index, clients in enumerate(levels_wanted):
-            profiler = start_profile(stack.procs["gateway"].pid, args.seconds) if index == len(levels_wanted) // 2 else None
+            middle = index == len(levels_wanted) // 2
+            profiler = start_profile(stack.procs["gateway"].pid, args.seconds) if middle else None
             sampler.start()
             level = await closed_loop(base, world, clients, args.seconds, seed=clients)
             level.resources = await sampler.stop()
@@ -352,20 +374,27 @@ async def main_async(args: argparse.Namespace) -> None:
                 profiler.wait(60)
             levels.append(level)
             print(f"{clients:>3} clients: {level.rate:7.1f} payments/s  p50 {level.ms(0.5):6.1f} ms  "
-                  f"p99 {level.ms(0.99):6.1f} ms  errors {level.errors}")
+                  f"p99 {level.ms(0.99):6.1f} ms  errors {level.errors}  gateway CPU "
+                  f"{level.cpu_ms_per_payment('gateway'):.2f} ms/payment  ("
+                  + ", ".join(f"{s} {level.cpu_ms_per_payment(s):.2f}" for s in SERVICES if s != "gateway") + ")")
         stack.stop_all()
         stack.procs.clear()
-        pg_dsn = await localstack.create_database(server_dsn, f"{name}_pgbench")
-        pgbench = pgbench_levels(pg_dsn, levels_wanted, args.seconds)
-        js = await jetstream_levels(nats_url, levels_wanted, min(args.seconds, 10))
+        print_profile(top_costs(PROFILE))
+        if args.no_baseline:
+            pgbench = [PgbenchResult(c, 0.0, 0.0, 0) for c in levels_wanted]
+            js = [PublishResult(c, 0.0) for c in levels_wanted]
+        else:
+            pg_dsn = await localstack.create_database(server_dsn, f"{name}_pgbench")
+            pgbench = pgbench_levels(pg_dsn, levels_wanted, args.seconds)
+            js = await jetstream_levels(nats_url, levels_wanted, min(args.seconds, 10))
         for r in pgbench:
             print(f"pgbench {r.clients:>3} clients: {r.tps:7.0f} tps")
         for r in js:
             print(f"JetStream {r.clients:>3} publishers: {r.msgs_per_s:7.0f} msgs/s")
-        plot(levels, pgbench)
         text = render(args, levels, pgbench, js, top_costs(PROFILE), seed_s)
         print(text)
         if not args.no_doc:
+            plot(levels, pgbench)
             write_section("e2e", text)
     finally:
         stack.stop_all()
@@ -386,13 +415,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--consumers", type=int, default=10_000)
     parser.add_argument("--merchants", type=int, default=1_000)
-    parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--no-doc", action="store_true",
+                        help="print only; leave docs/benchmarks.md and its plot alone")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip pgbench and JetStream (a shared server may refuse pgbench's connections)")
     parser.add_argument("--no-campaign", action="store_true",
                         help="no red envelopes: payments without a discount (to see what the campaign costs)")
     args = parser.parse_args()
     if args.quick:
         args.consumers, args.merchants, args.seconds = 1_000, 100, 5
-    asyncio.run(main_async(args))
+    uvloop.run(main_async(args))  # the services' event loop; it also makes the load generator cheaper
 
 
 if __name__ == "__main__":

@@ -18,10 +18,11 @@ from typing import Any
 
 import asyncpg
 import grpc
+from google.protobuf.message import Message
 
 from ..gen.scanpay.gateway.v1 import events_pb2
 from ..gen.scanpay.wallet.v1 import wallet_pb2
-from ..kit import events
+from ..kit import events, tracing
 from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from ..kit.grpc import error_detail
 from ..kit.ids import new_id
@@ -29,15 +30,18 @@ from ..kit.logging import get_logger
 from ..kit.proto import timestamp
 from ..kit.service import Runtime
 from . import domain, emv, store
-from .clients import Directory, Promotions, StoreInfo, Wallet, money
+from .clients import STORE_CACHE_SECONDS, Directory, Promotions, StoreInfo, TtlCache, Wallet, money
 from .domain import SagaStep, TradeStatus
 from .security import Keys
 
 log = get_logger("gateway.saga")
 # Wallet transfer codes used by the gateway (docs/gateway.md).
 CODE_PAYMENT, CODE_SUBSIDY, CODE_REFUND, CODE_SUBSIDY_RETURN = 1001, 1002, 1101, 1102
-WAYS = {"PAYMENT_WAY_STORE_QR": events_pb2.PAYMENT_WAY_STORE_QR, "PAYMENT_WAY_ORDER_QR": events_pb2.PAYMENT_WAY_ORDER_QR,
+WAYS = {"PAYMENT_WAY_STORE_QR": events_pb2.PAYMENT_WAY_STORE_QR,
+        "PAYMENT_WAY_ORDER_QR": events_pb2.PAYMENT_WAY_ORDER_QR,
         "PAYMENT_WAY_PAYMENT_CODE": events_pb2.PAYMENT_WAY_PAYMENT_CODE}
+# Store QRs verified already (payload -> code): a store QR never changes and never expires.
+STORE_QR_CACHE_SIZE = 10_000
 # Fault injection for the crash-recovery test: exit the process right after this step was persisted.
 CRASH_AFTER = os.environ.get("SCANPAY_GATEWAY_CRASH_AFTER", "")
 
@@ -63,48 +67,60 @@ class Payments:
         self.wallet = Wallet(runtime)
         self.promotions = Promotions(runtime)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._store_qrs: TtlCache[str, emv.QrCode] = TtlCache(float("inf"), STORE_QR_CACHE_SIZE)
+        self._partner_webhooks: TtlCache[str, str] = TtlCache(STORE_CACHE_SECONDS)
 
     # --- ways in ----------------------------------------------------------------------------------------
 
     async def scan_to_pay(self, consumer_id: str, payload: str, amount: int | None, request_key: str,
                           card_id: str = "") -> asyncpg.Record:
         """The consumer scanned a store QR (amount required) or an order QR (amount, if given, must match)."""
-        code = emv.verify(payload, self.keys.qr_key, time.time())
+        code = self._verify_qr(payload)
         shop = await self.directory.store(code.store_id)
         if code.dynamic:
             return await self._pay_order(consumer_id, code, shop, amount, request_key, card_id)
         if amount is None:
             raise InvalidArgument("amount is required for a store QR", field="amount")
         domain.validate_amount(amount)
-        async with self.pool.acquire() as conn:
-            trade, fresh = await store.insert_trade(conn, {
-                "trade_id": new_id("trd"), "merchant_id": shop.merchant_id, "store_id": shop.store_id,
-                "mall_id": shop.mall_id, "consumer_id": consumer_id, "partner_id": shop.partner_id,
-                "request_key": request_key, "subject": shop.name, "way": "PAYMENT_WAY_STORE_QR", "amount": amount,
-                "card_id": card_id,
-                "expires_at": datetime.now(UTC) + timedelta(seconds=domain.STORE_QR_PAY_SECONDS)})
+        trade, fresh = await store.insert_trade(self.pool, {
+            "trade_id": new_id("trd"), "merchant_id": shop.merchant_id, "store_id": shop.store_id,
+            "mall_id": shop.mall_id, "consumer_id": consumer_id, "partner_id": shop.partner_id,
+            "request_key": request_key, "subject": shop.name, "way": "PAYMENT_WAY_STORE_QR", "amount": amount,
+            "card_id": card_id, "expires_at": datetime.now(UTC) + timedelta(seconds=domain.STORE_QR_PAY_SECONDS)})
         if not fresh and (trade["amount"] != amount or trade["store_id"] != shop.store_id):
             raise FailedPrecondition("this request key was used for another payment", reason="REQUEST_KEY_REUSED")
-        return await self.run(trade["trade_id"], shop)
+        return await self.run(trade["trade_id"], shop, trade)
+
+    def _verify_qr(self, payload: str) -> emv.QrCode:
+        """emv.verify, remembering store QRs: the same fixed payload is scanned all day, and one that verified
+        once verifies again (same key, no expiry). Order QRs are checked every time (they expire)."""
+        code = self._store_qrs.get(payload)
+        if code is None:
+            code = emv.verify(payload, self.keys.qr_key, time.time())
+            if not code.dynamic:
+                self._store_qrs.put(payload, code)
+        return code
 
     async def _pay_order(self, consumer_id: str, code: emv.QrCode, shop: StoreInfo, amount: int | None,
                          request_key: str, card_id: str) -> asyncpg.Record:
-        async with self.pool.acquire() as conn:
-            trade = await store.get_trade(conn, code.trade_id)
-            if trade is None or trade["store_id"] != shop.store_id:
-                raise NotFound("order not found", field="qr_payload", reason="TRADE_NOT_FOUND")
-            if amount is not None and amount != trade["amount"]:
-                raise InvalidArgument("amount does not match the order", field="amount")
-            if trade["consumer_id"] not in (None, consumer_id):
-                raise FailedPrecondition("order is paid by someone else", reason="TRADE_TAKEN")
-            if trade["status"] != TradeStatus.WAIT_BUYER_PAY.value or trade["step"] != SagaStep.CREATED.value:
-                return trade
-            if trade["expires_at"] <= datetime.now(UTC):
-                raise FailedPrecondition("order QR has expired", field="qr_payload", reason="QR_EXPIRED")
-            attached = await store.attach_consumer(conn, code.trade_id, consumer_id, request_key, card_id)
-            if attached is None:
-                raise FailedPrecondition("order is being paid", reason="TRADE_TAKEN")
-        return await self.run(code.trade_id, shop)
+        now = datetime.now(UTC)
+        attached = await store.attach_consumer(self.pool, code.trade_id, shop.store_id, consumer_id, request_key,
+                                               card_id, amount, now)
+        if attached is not None:
+            return await self.run(code.trade_id, shop, attached)
+        # Not attached: read the order to say why (or to answer with it, when it is paid already).
+        trade = await store.get_trade(self.pool, code.trade_id)
+        if trade is None or trade["store_id"] != shop.store_id:
+            raise NotFound("order not found", field="qr_payload", reason="TRADE_NOT_FOUND")
+        if amount is not None and amount != trade["amount"]:
+            raise InvalidArgument("amount does not match the order", field="amount")
+        if trade["consumer_id"] not in (None, consumer_id):
+            raise FailedPrecondition("order is paid by someone else", reason="TRADE_TAKEN")
+        if trade["status"] != TradeStatus.WAIT_BUYER_PAY.value or trade["step"] != SagaStep.CREATED.value:
+            return trade
+        if trade["expires_at"] <= now:
+            raise FailedPrecondition("order QR has expired", field="qr_payload", reason="QR_EXPIRED")
+        raise FailedPrecondition("order is being paid", reason="TRADE_TAKEN")
 
     async def precreate(self, merchant_id: str, partner_id: str, store_id: str, out_trade_no: str, amount: int,
                         subject: str, timeout_seconds: int, notify_url: str) -> asyncpg.Record:
@@ -134,25 +150,23 @@ class Payments:
         if not domain.payment_code_well_formed(payment_code, self.keys.code_key):
             raise InvalidArgument("payment code is not valid", field="payment_code", reason="PAYMENT_CODE_INVALID")
         shop = await self._merchant_store(merchant_id, store_id)
-        async with self.pool.acquire() as conn, conn.transaction():
-            trade, fresh = await store.insert_trade(conn, {
-                "trade_id": new_id("trd"), "merchant_id": merchant_id, "store_id": store_id, "mall_id": shop.mall_id,
-                "partner_id": partner_id or shop.partner_id, "out_trade_no": out_trade_no,
-                "subject": subject[:256], "way": "PAYMENT_WAY_PAYMENT_CODE", "amount": amount,
-                "notify_url": notify_url,
-                "expires_at": datetime.now(UTC) + timedelta(seconds=domain.STORE_QR_PAY_SECONDS)})
-            if not fresh:
-                if trade["amount"] != amount:
-                    raise FailedPrecondition("out_trade_no was used for another order", field="out_trade_no",
-                                             reason="OUT_TRADE_NO_REUSED")
-                return trade
-            outcome, consumer_id = await store.use_payment_code(conn, payment_code, trade["trade_id"])
-            if outcome != "ok":
-                # Raising rolls back the trade too: a refused code leaves nothing behind.
-                raise FailedPrecondition(f"payment code {outcome}", field="payment_code",
-                                         reason=f"PAYMENT_CODE_{outcome.upper()}")
-            await store.update_trade(conn, trade["trade_id"], consumer_id=consumer_id)
-        return await self.run(trade["trade_id"], shop)
+        # One statement inserts the trade and uses the code, or does neither: a refused code leaves nothing behind.
+        trade = await store.insert_code_trade(self.pool, {
+            "trade_id": new_id("trd"), "merchant_id": merchant_id, "store_id": store_id, "mall_id": shop.mall_id,
+            "partner_id": partner_id or shop.partner_id, "out_trade_no": out_trade_no,
+            "subject": subject[:256], "way": "PAYMENT_WAY_PAYMENT_CODE", "amount": amount, "notify_url": notify_url,
+            "expires_at": datetime.now(UTC) + timedelta(seconds=domain.STORE_QR_PAY_SECONDS)}, payment_code)
+        if trade is not None:
+            return await self.run(trade["trade_id"], shop, trade)
+        existing = await store.trade_by_out_no(self.pool, merchant_id, out_trade_no)
+        if existing is not None:
+            if existing["amount"] != amount:
+                raise FailedPrecondition("out_trade_no was used for another order", field="out_trade_no",
+                                         reason="OUT_TRADE_NO_REUSED")
+            return existing
+        outcome = await store.payment_code_refusal(self.pool, payment_code)
+        raise FailedPrecondition(f"payment code {outcome}", field="payment_code",
+                                 reason=f"PAYMENT_CODE_{outcome.upper()}")
 
     async def _merchant_store(self, merchant_id: str, store_id: str) -> StoreInfo:
         shop = await self.directory.store(store_id)
@@ -170,10 +184,18 @@ class Payments:
             lock = self._locks[key] = asyncio.Lock()
         return lock
 
-    async def run(self, trade_id: str, shop: StoreInfo | None = None) -> asyncpg.Record:
-        """Drive a trade as far as it goes now; returns it. Safe to call again at any point."""
-        async with self._lock(trade_id):
-            trade = await store.get_trade(self.pool, trade_id)
+    async def run(self, trade_id: str, shop: StoreInfo | None = None,
+                  trade: asyncpg.Record | None = None) -> asyncpg.Record:
+        """Drive a trade as far as it goes now; returns it. Safe to call again at any point.
+
+        `trade` is the row the caller just wrote or read; it is used only when no other task of this process
+        was driving the trade (otherwise it may be behind, and the trade is read again under the lock).
+        """
+        lock = self._lock(trade_id)
+        contended = lock.locked()
+        async with lock:
+            if trade is None or contended:
+                trade = await store.get_trade(self.pool, trade_id)
             assert trade is not None
             try:
                 while trade["step"] in (SagaStep.CREATED.value, SagaStep.COUPON_RESERVED.value,
@@ -183,9 +205,10 @@ class Payments:
                     if CRASH_AFTER and trade["step"] == CRASH_AFTER:
                         os._exit(17)
             except grpc.aio.AioRpcError as exc:
-                # An unknown outcome: the step stays where it is and the recovery worker goes on later.
+                # An unknown outcome: the step stays where it is and the recovery worker goes on later. Each
+                # step writes only after its calls succeeded, so `trade` is still the row as it is stored.
                 log.warning("saga_step_unknown", trade_id=trade_id, step=trade["step"], code=exc.code().name)
-            return await store.get_trade(self.pool, trade_id)
+            return trade
 
     async def _advance(self, trade: asyncpg.Record, shop: StoreInfo) -> asyncpg.Record:
         step = trade["step"]
@@ -211,10 +234,9 @@ class Payments:
                 if not _definite(exc):
                     raise
                 log.info("coupon_not_reserved", trade_id=trade["trade_id"], reason=_reason(exc, "REFUSED"))
-        async with self.pool.acquire() as conn:
-            return await store.update_trade(conn, trade["trade_id"], step=SagaStep.COUPON_RESERVED.value,
-                                            coupon_id=coupon_id, campaign_id=campaign_id, discount=discount,
-                                            paid=trade["amount"] - discount, budget_account=budget)
+        return await store.update_trade(self.pool, trade["trade_id"], step=SagaStep.COUPON_RESERVED.value,
+                                        coupon_id=coupon_id, campaign_id=campaign_id, discount=discount,
+                                        paid=trade["amount"] - discount, budget_account=budget)
 
     async def _post_funds(self, trade: asyncpg.Record) -> asyncpg.Record:
         trade_id = trade["trade_id"]
@@ -236,26 +258,26 @@ class Payments:
                 raise
             reason = _reason(exc, "WALLET_REFUSED")
             return await self._compensate(trade, "INSUFFICIENT_BALANCE" if reason == "INSUFFICIENT_FUNDS" else reason)
-        async with self.pool.acquire() as conn:
-            return await store.update_trade(conn, trade_id, step=SagaStep.FUNDS_POSTED.value,
-                                            wallet_batch_id=batch.batch_id)
+        return await store.update_trade(self.pool, trade_id, step=SagaStep.FUNDS_POSTED.value,
+                                        wallet_batch_id=batch.batch_id)
 
     async def _confirm(self, trade: asyncpg.Record) -> asyncpg.Record:
         if trade["coupon_id"]:
             await self.promotions.confirm(trade["trade_id"], trade["coupon_id"])
-        target = await self._notify_target(trade)
-        async with self.pool.acquire() as conn, conn.transaction():
-            done = await store.update_trade(conn, trade["trade_id"], step=SagaStep.DONE.value,
-                                            status=TradeStatus.TRADE_SUCCESS.value, paid_at=datetime.now(UTC))
-            await events.append(conn, "gateway", "trade.succeeded", events_pb2.TradeSucceeded(
-                trade_id=done["trade_id"], merchant_id=done["merchant_id"], store_id=done["store_id"],
-                mall_id=done["mall_id"], consumer_id=done["consumer_id"] or "", amount=money(done["amount"]),
-                paid=money(done["paid"]), discount=money(done["discount"]), campaign_id=done["campaign_id"],
-                coupon_id=done["coupon_id"], wallet_batch_id=done["wallet_batch_id"], way=WAYS[done["way"]],
-                succeeded_at=timestamp(done["paid_at"]), partner_id=done["partner_id"],
-                out_trade_no=done["out_trade_no"] or ""))
-            await self._enqueue_notification(conn, target, "trade.succeeded", done)
-        return done
+        # The event and the notification body are made from the row as it will be once this step is written
+        # (only step, status and paid_at change), so one statement writes the step, its outbox event and its
+        # notification: one round trip, and still all or nothing.
+        paid_at = datetime.now(UTC)
+        done = {**dict(trade), "step": SagaStep.DONE.value, "status": TradeStatus.TRADE_SUCCESS.value,
+                "paid_at": paid_at}
+        event = _outbox_row("trade.succeeded", events_pb2.TradeSucceeded(
+            trade_id=done["trade_id"], merchant_id=done["merchant_id"], store_id=done["store_id"],
+            mall_id=done["mall_id"], consumer_id=done["consumer_id"] or "", amount=money(done["amount"]),
+            paid=money(done["paid"]), discount=money(done["discount"]), campaign_id=done["campaign_id"],
+            coupon_id=done["coupon_id"], wallet_batch_id=done["wallet_batch_id"], way=WAYS[done["way"]],
+            succeeded_at=timestamp(paid_at), partner_id=done["partner_id"], out_trade_no=done["out_trade_no"] or ""))
+        notification = await self._notification("trade.succeeded", done)
+        return await store.succeed_trade(self.pool, trade["trade_id"], paid_at, event, notification)
 
     async def _compensate(self, trade: asyncpg.Record, reason: str) -> asyncpg.Record:
         """Undo a payment that moved no money: release the coupon, close the trade with the reason."""
@@ -265,7 +287,7 @@ class Payments:
         return await self._close(trade, reason)
 
     async def _close(self, trade: asyncpg.Record, reason: str, refunded: bool = False) -> asyncpg.Record:
-        target = await self._notify_target(trade)
+        directory_url = await self._partner_webhook(trade["partner_id"])
         async with self.pool.acquire() as conn, conn.transaction():
             current = await store.lock_trade(conn, trade["trade_id"])
             if current["status"] == TradeStatus.TRADE_CLOSED.value:
@@ -277,7 +299,7 @@ class Payments:
             await events.append(conn, "gateway", "trade.closed", events_pb2.TradeClosed(
                 trade_id=closed["trade_id"], merchant_id=closed["merchant_id"], store_id=closed["store_id"],
                 reason=reason, refunded=refunded, closed_at=timestamp(closed["closed_at"]), mall_id=closed["mall_id"]))
-            await self._enqueue_notification(conn, target, "trade.closed", closed)
+            await store.insert_notification(conn, self._notification_row("trade.closed", closed, directory_url))
         return closed
 
     # --- close, cancel, expiry --------------------------------------------------------------------------
@@ -362,8 +384,9 @@ class Payments:
                 if refund["status"] == "FUNDS_RETURNED":
                     refund = await self._finish_refund(refund)
             except grpc.aio.AioRpcError as exc:
+                # As in run(): a step writes only after its calls succeeded, so `refund` is the stored row.
                 log.warning("refund_step_unknown", refund_id=refund_id, status=refund["status"], code=exc.code().name)
-            return await store.get_refund(self.pool, refund_id)
+            return refund
 
     async def _return_funds(self, refund: asyncpg.Record) -> asyncpg.Record:
         trade = await store.get_trade(self.pool, refund["trade_id"])
@@ -391,7 +414,7 @@ class Payments:
             if returned.discount_returned.amount != refund["discount_part"]:
                 log.warning("discount_share_differs", refund_id=refund["refund_id"],
                             gateway=refund["discount_part"], promotions=returned.discount_returned.amount)
-        target = await self._notify_target(trade)
+        directory_url = await self._partner_webhook(trade["partner_id"])
         async with self.pool.acquire() as conn, conn.transaction():
             trade = await store.lock_trade(conn, trade["trade_id"])
             done = await store.set_refund_status(conn, refund["refund_id"], "SUCCEEDED")
@@ -400,7 +423,8 @@ class Payments:
                 store_id=trade["store_id"], mall_id=trade["mall_id"], amount=money(done["amount"]),
                 paid_part=money(done["paid_part"]), discount_part=money(done["discount_part"]),
                 succeeded_at=timestamp(done["succeeded_at"]), out_refund_no=done["out_refund_no"]))
-            await self._enqueue_notification(conn, target, "refund.succeeded", trade, refund=done)
+            await store.insert_notification(conn, self._notification_row("refund.succeeded", trade, directory_url,
+                                                                         refund=done))
             open_refunds = await conn.fetchval(
                 "SELECT count(*) FROM refunds WHERE trade_id = $1 AND status IN ('PENDING', 'FUNDS_RETURNED')",
                 trade["trade_id"])
@@ -409,46 +433,52 @@ class Payments:
             await self._close(trade, "REFUNDED", refunded=True)
         return done
 
-    # --- notifications ----------------------------------------------------------------------------------
+    # --- notifications ---------------------------------------------------------------------------------
 
-    async def _notify_target(self, trade: asyncpg.Record) -> tuple[str, str] | None:
-        """(owner, url) of the webhook for this trade: its notify_url, else the partner's, else the merchant's."""
-        if trade["notify_url"]:
-            return trade["partner_id"] or trade["merchant_id"], trade["notify_url"]
-        async with self.pool.acquire() as conn:
-            for owner in (trade["partner_id"], trade["merchant_id"]):
-                url = owner and await store.webhook_of(conn, owner)
-                if url:
-                    return owner, url
-        if trade["partner_id"]:
+    async def _partner_webhook(self, partner_id: str) -> str:
+        """The partner's webhook_url in the merchant directory ('' when none or unreachable), cached briefly:
+        the last place a trade's notification can go (store.notification_target picks among them)."""
+        if not partner_id:
+            return ""
+        url = self._partner_webhooks.get(partner_id)
+        if url is None:
             try:
-                url = await self.directory.partner_webhook(trade["partner_id"])
+                url = await self.directory.partner_webhook(partner_id)
             except grpc.aio.AioRpcError:
-                url = ""
-            if url:
-                return trade["partner_id"], url
-        return None
+                return ""
+            self._partner_webhooks.put(partner_id, url)
+        return url
 
-    async def _enqueue_notification(self, conn: asyncpg.Connection, target: tuple[str, str] | None, event_type: str,
-                                    trade: asyncpg.Record, refund: asyncpg.Record | None = None) -> None:
-        if target is None:
-            return
+    async def _notification(self, event_type: str, trade: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+        return self._notification_row(event_type, trade, await self._partner_webhook(trade["partner_id"]))
+
+    def _notification_row(self, event_type: str, trade: asyncpg.Record | dict[str, Any], directory_url: str,
+                          refund: asyncpg.Record | None = None) -> dict[str, Any]:
+        """A notification of this trade (and refund) for store.insert_notification / succeed_trade; the store
+        writes it only if the trade has somewhere to send it."""
         body: dict[str, Any] = {"type": event_type, "trade": trade_json(trade)}
         if refund is not None:
             body["refund"] = refund_json(refund)
         notification_id = new_id("ntf")
         body["id"] = notification_id
-        await store.insert_notification(conn, {
-            "notification_id": notification_id, "owner_id": target[0], "merchant_id": trade["merchant_id"],
-            "partner_id": trade["partner_id"], "url": target[1], "event_type": event_type,
-            "trade_id": trade["trade_id"], "body": json.dumps(body, separators=(",", ":")).encode()})
+        return {"notification_id": notification_id, "merchant_id": trade["merchant_id"],
+                "partner_id": trade["partner_id"], "notify_url": trade["notify_url"], "event_type": event_type,
+                "trade_id": trade["trade_id"], "directory_url": directory_url,
+                "body": json.dumps(body, separators=(",", ":")).encode()}
+
+
+def _outbox_row(event_type: str, data: Message) -> tuple[str, str, bytes, str]:
+    """(event id, subject, payload, headers) of a gateway event, as events.append writes it, for a statement
+    that writes the outbox row together with the change it reports."""
+    envelope = events.build_envelope("gateway", event_type, data)
+    return envelope.id, f"gateway.{event_type}", envelope.SerializeToString(), json.dumps(tracing.inject({}))
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def trade_json(t: asyncpg.Record) -> dict[str, Any]:
+def trade_json(t: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     """The public JSON shape of a trade (REST responses and notification bodies)."""
     return {
         "trade_id": t["trade_id"], "merchant_id": t["merchant_id"], "store_id": t["store_id"],

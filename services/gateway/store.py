@@ -71,21 +71,11 @@ async def insert_payment_code(conn: asyncpg.Connection, code: str, consumer_id: 
         """, code, consumer_id, seconds)
 
 
-async def use_payment_code(conn: asyncpg.Connection, code: str, trade_id: str) -> tuple[str, str | None]:
-    """Mark a code used for `trade_id`; returns (outcome, consumer_id): ok | unknown | expired | used."""
-    row = await conn.fetchrow(
-        """
-        WITH used AS (
-          UPDATE payment_codes SET used_at = now(), trade_id = $2
-          WHERE code = $1 AND used_at IS NULL AND expires_at > now()
-          RETURNING consumer_id
-        )
-        SELECT 'ok' AS outcome, consumer_id FROM used
-        UNION ALL
-        SELECT CASE WHEN used_at IS NOT NULL THEN 'used' ELSE 'expired' END, consumer_id
-        FROM payment_codes WHERE code = $1 AND NOT EXISTS (SELECT 1 FROM used)
-        """, code, trade_id)
-    return (row["outcome"], row["consumer_id"]) if row else ("unknown", None)
+async def payment_code_refusal(conn: asyncpg.Connection | asyncpg.Pool, code: str) -> str:
+    """Why insert_code_trade could not use this code: unknown | expired | used."""
+    return await conn.fetchval(
+        "SELECT CASE WHEN used_at IS NOT NULL THEN 'used' ELSE 'expired' END FROM payment_codes WHERE code = $1",
+        code) or "unknown"
 
 
 async def remember_nonce(conn: asyncpg.Connection, key_id: str, nonce: str, keep_seconds: int) -> bool:
@@ -111,23 +101,37 @@ async def purge_expired(conn: asyncpg.Connection) -> None:
 
 
 async def claim_idempotency_key(conn: asyncpg.Connection, scope: str, key: str, request_hash: str,
-                                lock_seconds: int, keep_hours: int) -> Row:
+                                lock_seconds: int, keep_hours: int, session_id: str = "") -> Row | None:
     """Insert the key as in-flight, or return the row already there (the caller decides what that means).
 
     An in-flight row whose lock ran out (its worker crashed) is taken over, so a retry is not refused for ever.
+    With a `session_id` (a consumer's request) the same statement checks that the session is live and claims
+    nothing when it is not: None then.
     """
-    return await conn.fetchrow(
+    claim = await conn.fetchrow(
         """
-        INSERT INTO idempotency_keys (scope, idem_key, request_hash, locked_until, expires_at)
-        VALUES ($1, $2, $3, now() + make_interval(secs => $4), now() + make_interval(hours => $5))
-        ON CONFLICT (scope, idem_key) DO UPDATE
-          SET locked_until = EXCLUDED.locked_until
-          WHERE idempotency_keys.response_status IS NULL AND idempotency_keys.locked_until < now()
-            AND idempotency_keys.request_hash = EXCLUDED.request_hash
-        RETURNING *, true AS claimed
-        """, scope, key, request_hash, lock_seconds, keep_hours
-    ) or await conn.fetchrow("SELECT *, false AS claimed FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
-                             scope, key)
+        WITH session AS (
+          SELECT $6 = '' OR EXISTS (SELECT 1 FROM sessions
+                                   WHERE session_id = $6 AND revoked_at IS NULL AND expires_at > now()) AS live
+        ), claimed AS (
+          INSERT INTO idempotency_keys (scope, idem_key, request_hash, locked_until, expires_at)
+          SELECT $1, $2, $3, now() + make_interval(secs => $4), now() + make_interval(hours => $5)
+          FROM session WHERE live
+          ON CONFLICT (scope, idem_key) DO UPDATE
+            SET locked_until = EXCLUDED.locked_until
+            WHERE idempotency_keys.response_status IS NULL AND idempotency_keys.locked_until < now()
+              AND idempotency_keys.request_hash = EXCLUDED.request_hash
+          RETURNING *
+        )
+        SELECT session.live, claimed.*, claimed.scope IS NOT NULL AS claimed FROM session LEFT JOIN claimed ON true
+        """, scope, key, request_hash, lock_seconds, keep_hours, session_id)
+    if not claim["live"]:
+        return None
+    if claim["claimed"]:
+        return claim
+    # A new statement: it sees a row that a concurrent request committed after this one's snapshot.
+    return await conn.fetchrow("SELECT *, false AS claimed FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+                               scope, key)
 
 
 async def finish_idempotency_key(conn: asyncpg.Connection, scope: str, key: str, status: int, body: bytes) -> None:
@@ -144,7 +148,7 @@ async def drop_idempotency_key(conn: asyncpg.Connection, scope: str, key: str) -
 # --- trades --------------------------------------------------------------------------------------------
 
 
-async def insert_trade(conn: asyncpg.Connection, t: dict[str, Any]) -> tuple[Row, bool]:
+async def insert_trade(conn: asyncpg.Connection | asyncpg.Pool, t: dict[str, Any]) -> tuple[Row, bool]:
     """Insert a trade; on a repeated (consumer, request key) or (merchant, out_trade_no) return the first one."""
     row = await conn.fetchrow(
         """
@@ -187,7 +191,7 @@ async def trade_by_request_key(conn: asyncpg.Connection | asyncpg.Pool, consumer
                                consumer_id, request_key)
 
 
-async def update_trade(conn: asyncpg.Connection, trade_id: str, **fields: Any) -> Row:
+async def update_trade(conn: asyncpg.Connection | asyncpg.Pool, trade_id: str, **fields: Any) -> Row:
     """Set the named columns (names come from code, never from input) and bump updated_at."""
     names = list(fields)
     sets = ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(names))
@@ -196,16 +200,74 @@ async def update_trade(conn: asyncpg.Connection, trade_id: str, **fields: Any) -
         trade_id, *fields.values())
 
 
-async def attach_consumer(conn: asyncpg.Connection, trade_id: str, consumer_id: str, request_key: str | None,
-                          card_id: str) -> Row | None:
-    """Bind an unpaid, unclaimed order trade to the consumer who scanned it; None if someone else holds it."""
+async def attach_consumer(conn: asyncpg.Connection | asyncpg.Pool, trade_id: str, store_id: str, consumer_id: str,
+                          request_key: str | None, card_id: str, amount: int | None, now: datetime) -> Row | None:
+    """Bind an unpaid order trade of this store (and amount, if given), not expired at `now` and not held by
+    someone else, to the consumer who scanned it; None when any of that does not hold (the caller reads the
+    trade to say which, against the same `now`)."""
     return await conn.fetchrow(
         """
-        UPDATE trades SET consumer_id = $2, request_key = $3, card_id = $4, updated_at = now()
-        WHERE trade_id = $1 AND status = 'WAIT_BUYER_PAY' AND step = 'CREATED'
-          AND (consumer_id IS NULL OR consumer_id = $2)
+        UPDATE trades SET consumer_id = $3, request_key = $4, card_id = $5, updated_at = now()
+        WHERE trade_id = $1 AND store_id = $2 AND status = 'WAIT_BUYER_PAY' AND step = 'CREATED'
+          AND (consumer_id IS NULL OR consumer_id = $3) AND ($6::bigint IS NULL OR amount = $6)
+          AND expires_at > $7
         RETURNING *
-        """, trade_id, consumer_id, request_key, card_id)
+        """, trade_id, store_id, consumer_id, request_key, card_id, amount, now)
+
+
+async def insert_code_trade(conn: asyncpg.Connection | asyncpg.Pool, t: dict[str, Any], code: str) -> Row | None:
+    """Insert a payment-code trade for the code's consumer and mark the code used for it, in one statement.
+
+    The code row is locked and re-checked, so two trades never share a code; a repeated (merchant,
+    out_trade_no) inserts nothing and leaves the code unused. None when nothing was inserted: the code was not
+    usable or the order exists already (the caller looks which).
+    """
+    return await conn.fetchrow(
+        """
+        WITH usable AS (
+          SELECT consumer_id FROM payment_codes WHERE code = $12 AND used_at IS NULL AND expires_at > now()
+          FOR UPDATE
+        ), inserted AS (
+          INSERT INTO trades (trade_id, merchant_id, store_id, mall_id, consumer_id, partner_id, out_trade_no,
+                              subject, way, status, step, amount, notify_url, expires_at)
+          SELECT $1, $2, $3, $4, usable.consumer_id, $5, $6, $7, $8, 'WAIT_BUYER_PAY', 'CREATED', $9, $10, $11
+          FROM usable
+          ON CONFLICT DO NOTHING RETURNING *
+        ), used AS (
+          UPDATE payment_codes SET used_at = now(), trade_id = inserted.trade_id FROM inserted WHERE code = $12
+        )
+        SELECT * FROM inserted
+        """,
+        t["trade_id"], t["merchant_id"], t["store_id"], t.get("mall_id", ""), t.get("partner_id", ""),
+        t["out_trade_no"], t.get("subject", ""), t["way"], t["amount"], t.get("notify_url", ""), t["expires_at"],
+        code)
+
+
+async def succeed_trade(conn: asyncpg.Connection | asyncpg.Pool, trade_id: str, paid_at: datetime,
+                        event: tuple[str, str, bytes, str], notification: dict[str, Any]) -> Row:
+    """The saga's last step in one statement: TRADE_SUCCESS / DONE, its outbox event and its notification row.
+
+    `event` is an outbox row (event id, subject, payload, headers json); the notification goes where
+    notification_target() says, or nowhere.
+    """
+    return await conn.fetchrow(
+        """
+        WITH done AS (
+          UPDATE trades SET step = 'DONE', status = 'TRADE_SUCCESS', paid_at = $2, updated_at = now()
+          WHERE trade_id = $1 RETURNING *
+        ), event AS (
+          INSERT INTO outbox (event_id, subject, payload, headers) SELECT $3, $4, $5, $6::jsonb FROM done
+        ), notification AS (
+          INSERT INTO notifications (notification_id, owner_id, merchant_id, partner_id, url, event_type, trade_id,
+                                     body, status)
+          SELECT $7, target.owner_id, done.merchant_id, done.partner_id, target.url, 'trade.succeeded',
+                 done.trade_id, $8, 'PENDING'
+          FROM done, notification_target(done.notify_url, done.partner_id, done.merchant_id, $9) AS target
+          ON CONFLICT DO NOTHING
+        )
+        SELECT * FROM done
+        """, trade_id, paid_at, *event, notification["notification_id"], notification["body"],
+        notification["directory_url"])
 
 
 async def trades_in_flight(conn: asyncpg.Connection | asyncpg.Pool, older_than: timedelta, limit: int) -> list[Row]:
@@ -332,13 +394,16 @@ async def webhook_of(conn: asyncpg.Connection, owner_id: str) -> str | None:
 
 
 async def insert_notification(conn: asyncpg.Connection, n: dict[str, Any]) -> None:
+    """A notification row for the endpoint notification_target() picks; none when the trade has no endpoint."""
     await conn.execute(
         """
         INSERT INTO notifications (notification_id, owner_id, merchant_id, partner_id, url, event_type, trade_id,
                                    body, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING') ON CONFLICT DO NOTHING
-        """, n["notification_id"], n["owner_id"], n["merchant_id"], n.get("partner_id", ""), n["url"],
-        n["event_type"], n["trade_id"], n["body"])
+        SELECT $1, target.owner_id, $3, $4, target.url, $5, $6, $7, 'PENDING'
+        FROM notification_target($2, $4, $3, $8) AS target
+        ON CONFLICT DO NOTHING
+        """, n["notification_id"], n["notify_url"], n["merchant_id"], n["partner_id"], n["event_type"],
+        n["trade_id"], n["body"], n["directory_url"])
 
 
 async def claim_due_notifications(conn: asyncpg.Connection, limit: int, lease_seconds: int) -> list[Row]:

@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError, Message
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, PubAck, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 from opentelemetry import trace
 
@@ -159,16 +159,23 @@ async def append(
 class OutboxRelay:
     """Publishes outbox rows in order with Nats-Msg-Id = event id, then marks them sent.
 
-    One relay at a time holds the schema's advisory lock per batch, so replicas never reorder events;
-    a crash between publish and mark-sent republishes, which JetStream's duplicate window drops.
+    One relay at a time holds the schema's advisory lock per batch, so replicas never reorder events. A batch
+    is pipelined: every event is written to the connection in outbox order and the acks are awaited together,
+    so JetStream stores them in that order. Only after every ack does one statement mark the batch sent; a crash
+    or a failed publish before that republishes the whole batch, and JetStream's duplicate window drops the
+    events it already has (at least once, never lost).
     """
 
-    def __init__(self, pool: asyncpg.Pool, bus: Bus, service: str, batch_size: int = 200, idle: float = 0.05) -> None:
+    def __init__(self, pool: asyncpg.Pool, bus: Bus, service: str, batch_size: int = 200, idle: float = 0.05,
+                 ack_timeout: float = 5.0) -> None:
         self.pool = pool
         self.bus = bus
         self.service = service
         self.batch_size = batch_size
         self.idle = idle
+        self.ack_timeout = ack_timeout
+        self._js: JetStreamContext | None = None
+        self._drained = False  # the last batch found nothing to send
 
     async def run(self) -> None:
         while True:
@@ -183,7 +190,15 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish up to batch_size pending events; returns how many were sent."""
+        if self._drained and not await self.pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL)"
+        ):
+            # Idle: one cheap look on the partial index instead of a transaction every poll.
+            OUTBOX_LAG.labels(self.service).set(0)
+            return 0
         async with self.pool.acquire() as conn, conn.transaction():
+            # Its own statement: the rows below are then read after the lock is held, so a relay that takes
+            # over from another sees what that one marked sent.
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('outbox:' || current_schema()))"):
                 return 0
             rows = await conn.fetch(
@@ -193,33 +208,44 @@ class OutboxRelay:
                 """,
                 self.batch_size,
             )
+            self._drained = not rows
             if not rows:
                 OUTBOX_LAG.labels(self.service).set(0)
                 return 0
             await self._publish(rows)
-            await self._mark_sent(conn, rows)
-            # Bounded count on the partial index: cheap even when the backlog is large.
-            lag = await conn.fetchval(
-                "SELECT count(*) FROM (SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 100000) AS pending"
-            )
-            OUTBOX_LAG.labels(self.service).set(max(lag - len(rows), 0))
+            lag = await self._mark_sent(conn, rows)
+            OUTBOX_LAG.labels(self.service).set(lag)
             OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
             return len(rows)
 
     async def _publish(self, rows: list[asyncpg.Record]) -> None:
-        js = self.bus.js
-        await asyncio.gather(
-            *[
-                js.publish(
-                    r["subject"], bytes(r["payload"]), timeout=5,
-                    headers={"Nats-Msg-Id": r["event_id"], **json.loads(r["headers"])},
-                )
-                for r in rows
-            ]
-        )
+        """Write every event in order, then wait for all acks at once (one timeout for the batch)."""
+        if self._js is None:
+            # One context for the relay's life: publish_async keeps its reply subscription on it.
+            self._js = self.bus.js
+        acks: list[asyncio.Future[PubAck]] = []
+        try:
+            for r in rows:
+                headers = {"Nats-Msg-Id": r["event_id"], **json.loads(r["headers"])}
+                acks.append(await self._js.publish_async(r["subject"], bytes(r["payload"]), headers=headers))
+            await asyncio.wait_for(asyncio.gather(*acks), self.ack_timeout)
+        except BaseException:
+            # The batch is sent again whole; drop the acks still awaited so they do not pile up on the context.
+            for ack in acks:
+                ack.cancel()
+            raise
 
-    async def _mark_sent(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> None:
-        await conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows])
+    async def _mark_sent(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> int:
+        """Mark the batch sent in one statement; returns how many events are still waiting (bounded count on
+        the partial index, cheap even when the backlog is large)."""
+        return await conn.fetchval(
+            """
+            WITH sent AS (UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[]) RETURNING seq)
+            SELECT greatest(count(*) - (SELECT count(*) FROM sent), 0)
+            FROM (SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 100000) AS pending
+            """,
+            [r["seq"] for r in rows],
+        )
 
 
 # --- inbox --------------------------------------------------------------------------------------------

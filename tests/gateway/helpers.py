@@ -108,7 +108,8 @@ class Api:
         self.session = session
         self.base = base
 
-    async def call(self, method: str, path: str, body: Any = None, *, token: str = "", key: tuple[str, str] | None = None,
+    async def call(self, method: str, path: str, body: Any = None, *, token: str = "",
+                   key: tuple[str, str] | None = None,
                    merchant_id: str = "", idem: str | None = None, raw: bytes | None = None,
                    headers: dict[str, str] | None = None) -> Reply:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")

@@ -6,10 +6,12 @@ import asyncio
 import secrets
 
 import asyncpg
+import nats
 import pytest
 from google.protobuf import wrappers_pb2
 
 from services.kit import events
+from services.kit.config import dsn_with_user, role_name
 from services.kit.events import Bus, InboxConsumer, OutboxRelay, PoisonMessage
 
 from .conftest import PRODUCER
@@ -84,7 +86,8 @@ async def test_relay_crash_between_publish_and_mark_sent(
     monkeypatch.setattr(crashing, "_mark_sent", crash)
     with pytest.raises(ConnectionResetError):
         await crashing.publish_batch()
-    unsent = await kit_pool.fetchval("SELECT count(*) FROM outbox WHERE event_id = ANY($1) AND published_at IS NULL", ids)
+    unsent = await kit_pool.fetchval("SELECT count(*) FROM outbox WHERE event_id = ANY($1) AND published_at IS NULL",
+                                     ids)
     assert unsent == 5, "the crash must leave the rows unsent"
     assert await OutboxRelay(kit_pool, bus, PRODUCER).publish_batch() >= 5  # republished: same Nats-Msg-Id
     info = await bus.js.stream_info(stream)
@@ -100,6 +103,78 @@ async def test_relay_crash_between_publish_and_mark_sent(
         assert len(seen) == 5, "JetStream dropped the duplicates by Nats-Msg-Id"
     finally:
         await _stop(task)
+
+
+async def _stored(bus: Bus, stream: str, subject: str, limit: int) -> list[str]:
+    """Event ids stored on `subject`, in stream order."""
+    sub = await bus.js.pull_subscribe(subject, stream=stream)
+    try:
+        seen = await sub.fetch(limit, timeout=2)
+        return [events.envelope_pb2.Envelope.FromString(m.data).id for m in seen]
+    finally:
+        await sub.unsubscribe()
+
+
+async def test_relay_pipelines_a_batch_in_order_in_five_statements(
+    kit_pool: asyncpg.Pool, bus: Bus, stream: str, database: str
+) -> None:
+    tag = f"batch-{secrets.token_hex(3)}"
+    statements: list[str] = []
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await conn.execute(f"SET search_path = {PRODUCER}")
+        conn.add_query_logger(lambda q: statements.append(q.query[:60]))
+
+    async def reset(conn: asyncpg.Connection) -> None:  # as kit.db's pools: no reset round trip on release
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+
+    pool = await asyncpg.create_pool(dsn_with_user(database, role_name(PRODUCER)), min_size=1, max_size=1,
+                                     init=init, reset=reset)
+    try:
+        relay = OutboxRelay(pool, bus, PRODUCER)
+        await _emit(kit_pool, f"{tag}-warm", f"{tag}.warm")
+        await relay.publish_batch()  # the connection learns its types (asyncpg introspection) on first use
+        ids = [await _emit(kit_pool, f"{tag}-{i:03d}", f"{tag}.happened") for i in range(150)]
+        counts = []
+        for _ in range(3):
+            await asyncio.sleep(0)
+            statements.clear()
+            await relay.publish_batch()
+            await asyncio.sleep(0)  # query loggers run on the loop
+            counts.append(len(statements))
+    finally:
+        await pool.close()
+    # A batch: BEGIN, lock, claim, mark sent (with the backlog count), COMMIT; then an empty one; then, idle,
+    # one look at the partial index.
+    assert counts == [5, 4, 1], (counts, statements)
+    assert await _stored(bus, stream, f"{PRODUCER}.{tag}.happened", 300) == ids
+    assert not await kit_pool.fetchval("SELECT count(*) FROM outbox WHERE event_id = ANY($1) AND published_at IS NULL",
+                                       ids)
+
+
+async def test_failed_publish_mid_batch_republishes_the_batch(kit_pool: asyncpg.Pool, bus: Bus, stream: str) -> None:
+    tag = f"midfail-{secrets.token_hex(3)}"
+    subject = f"{PRODUCER}.{tag}.happened"
+    first = await _emit(kit_pool, f"{tag}-0", f"{tag}.happened")
+    # An event moved to a subject no stream takes: its publish fails, as when the server is away.
+    stray = await _emit(kit_pool, f"{tag}-1", f"{tag}.happened")
+    await kit_pool.execute("UPDATE outbox SET subject = $2 WHERE event_id = $1", stray, f"nostream.{tag}")
+    last = await _emit(kit_pool, f"{tag}-2", f"{tag}.happened")
+    relay = OutboxRelay(kit_pool, bus, PRODUCER)
+    try:
+        with pytest.raises(nats.errors.Error):
+            await relay.publish_batch()
+        unsent = await kit_pool.fetchval(
+            "SELECT count(*) FROM outbox WHERE event_id = ANY($1) AND published_at IS NULL", [first, stray, last])
+        assert unsent == 3, "a batch with a failed publish is not marked sent, not even its acked events"
+        await kit_pool.execute("UPDATE outbox SET subject = $2 WHERE event_id = $1", stray, subject)
+        assert await relay.publish_batch() >= 3
+    finally:
+        await kit_pool.execute("DELETE FROM outbox WHERE event_id = $1 AND published_at IS NULL", stray)
+    stored = await _stored(bus, stream, subject, 10)
+    assert sorted(stored) == sorted([first, stray, last]), "each event stored once: the duplicates were dropped"
+    assert stored.index(first) < stored.index(last)
 
 
 async def test_consumer_crash_between_commit_and_ack(kit_pool: asyncpg.Pool, bus: Bus, stream: str) -> None:

@@ -4,6 +4,7 @@ body is validated against the same document before a handler runs."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import time
 from collections.abc import Awaitable, Callable
@@ -98,8 +99,10 @@ class RestApi:
             try:
                 if route.idempotent:
                     settled = self._settled_payment(principal) if route.handler == self.pay else None
+                    checked = dataclasses.replace(principal, session_checked=bool(principal.session_id))
                     return await guards.idempotent(self.pool, principal.scope, request, body,
-                                                   lambda: route.handler(request, principal, data), settled)
+                                                   lambda: route.handler(request, checked, data), settled,
+                                                   session_id=principal.session_id)
                 return await route.handler(request, principal, data)
             finally:
                 current_actor.reset(token)
@@ -261,10 +264,12 @@ class RestApi:
         return web.json_response({"revoked": True})
 
     async def _live_consumer(self, who: Principal) -> str:
-        """Access tokens are short-lived, but a revoked session stops working at once."""
-        async with self.pool.acquire() as conn:
-            if not await store.session_live(conn, who.session_id):
-                raise Unauthenticated("session revoked", reason="TOKEN_REVOKED")
+        """Access tokens are short-lived, but a revoked session stops working at once (a POST checked it
+        already, in the statement that claimed its Idempotency-Key)."""
+        if not who.session_checked:
+            async with self.pool.acquire() as conn:
+                if not await store.session_live(conn, who.session_id):
+                    raise Unauthenticated("session revoked", reason="TOKEN_REVOKED")
         return await self.payments.wallet.consumer_account(who.actor.id)
 
     async def balance(self, request: web.Request, who: Principal, data: Any) -> web.Response:

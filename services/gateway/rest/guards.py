@@ -29,6 +29,7 @@ class Principal:
     session_id: str = ""
     caller: Caller | None = None  # merchant POS / partner key
     merchant_id: str = ""         # the merchant a signed request acts for
+    session_checked: bool = False  # the consumer's session was found live while claiming the Idempotency-Key
 
     @property
     def scope(self) -> str:
@@ -119,11 +120,14 @@ def request_hash(request: web.Request, body: bytes) -> str:
 
 async def idempotent(pool: object, principal_scope: str, request: web.Request, body: bytes,
                      handler: Callable[[], Awaitable[web.Response]],
-                     settled: Callable[[str], Awaitable[web.Response | None]] | None = None) -> web.Response:
+                     settled: Callable[[str], Awaitable[web.Response | None]] | None = None,
+                     session_id: str = "") -> web.Response:
     """Idempotency-Key: the first response is kept 24 h and replayed; another body -> 422; in flight -> 409.
 
     `settled(key)` answers for a key whose first request died mid-way (process crash) once the resource it
     made has reached a final state, so the client gets the first outcome instead of a 409 until the lock ends.
+    A consumer's `session_id` is checked in the statement that claims the key: a revoked or expired session
+    is 401 and claims nothing (not even a replay of an earlier answer).
     """
     key = request.headers.get("Idempotency-Key", "")
     if not key:
@@ -133,7 +137,9 @@ async def idempotent(pool: object, principal_scope: str, request: web.Request, b
     digest = request_hash(request, body)
     async with pool.acquire() as conn:  # type: ignore[attr-defined]
         row = await store.claim_idempotency_key(conn, principal_scope, key, digest, IDEMPOTENCY_LOCK_SECONDS,
-                                                IDEMPOTENCY_KEEP_HOURS)
+                                                IDEMPOTENCY_KEEP_HOURS, session_id)
+    if row is None:
+        raise Unauthenticated("session revoked", reason="TOKEN_REVOKED")
     if row["request_hash"] != digest:
         raise web.HTTPUnprocessableEntity(text="Idempotency-Key was used with another request body")
     if not row["claimed"]:
