@@ -25,7 +25,8 @@ CREDENTIAL_CACHE_MAX_SECONDS = 30.0
 
 
 class TtlCache(Generic[K, V]):
-    """A small per-process cache; entries live `ttl` seconds (or their own ttl)."""
+    """A small per-process cache; entries live `ttl` seconds (or their own ttl). When full, the oldest entry
+    makes room (clearing it all made a working set just above `size` miss on almost every call)."""
 
     def __init__(self, ttl: float, size: int = 10_000) -> None:
         self.ttl = ttl
@@ -40,8 +41,8 @@ class TtlCache(Generic[K, V]):
         return hit[1]
 
     def put(self, key: K, value: V, ttl: float | None = None) -> None:
-        if len(self.items) >= self.size:
-            self.items.clear()
+        if key not in self.items and len(self.items) >= self.size:
+            del self.items[next(iter(self.items))]
         self.items[key] = (time.monotonic() + (self.ttl if ttl is None else ttl), value)
 
     def drop(self, key: K) -> None:
@@ -134,7 +135,7 @@ class Directory:
 class Wallet:
     def __init__(self, runtime: Runtime) -> None:
         self.stub = wallet_pb2_grpc.WalletServiceStub(runtime.channel("wallet"))
-        self.accounts: TtlCache[tuple[int, str], str] = TtlCache(3600.0)
+        self.accounts: TtlCache[tuple[int, str], str] = TtlCache(3600.0, size=200_000)
 
     async def account(self, kind: int, owner_id: str) -> str:
         """Open (idempotently) the account of that kind and owner; ids never change, so they are cached."""
