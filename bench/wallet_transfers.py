@@ -125,6 +125,21 @@ SELECT replayed FROM wallet.create_transfers(gen_random_uuid()::text, ARRAY[gen_
 """
 
 
+async def wait_for_relay(dsn: str, timeout: float = 180.0) -> float:
+    """Wait until the service's outbox relay has published every event (the wallet-SQL run leaves tens of
+    thousands), so the next round's service does not also carry that backlog; returns the seconds waited."""
+    conn = await asyncpg.connect(dsn)
+    began = time.perf_counter()
+    try:
+        while time.perf_counter() - began < timeout:
+            if not await conn.fetchval("SELECT count(*) FROM wallet.outbox WHERE published_at IS NULL"):
+                break
+            await asyncio.sleep(0.5)
+        return time.perf_counter() - began
+    finally:
+        await conn.close()
+
+
 async def number_accounts(dsn: str, consumers: list[str], merchants: list[str]) -> None:
     """Tables that map 1..N to the bench's account ids, for WALLET_SQL."""
     conn = await asyncpg.connect(dsn)
@@ -241,6 +256,7 @@ async def main_async(args: argparse.Namespace) -> None:
             # The ledger functions resolve their tables through the service role's search_path.
             sql = pgbench_custom(f"{dsn}?options=-csearch_path%3Dwallet", args.clients, args.seconds, wallet_sql).tps
             rounds.append(Round(tpcb, sql, spread, hot))
+            print(f"relay caught up in {await wait_for_relay(dsn):.1f} s")
         await channel.close()
         books = await check_books(dsn)
         text = report(args.clients, args.seconds, rounds, books, args.quick)
