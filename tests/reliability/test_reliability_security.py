@@ -132,6 +132,7 @@ async def _names(rest: Rest, cast: Cast, target: Party, caller: str) -> dict[str
     if target.name == "consumer":
         cards = await rest.get(consumer.who, "/v1/me/cards")
         assert cards is not None
+        assert cards.status == 200, (cards.status, cards.body)
         names["card"] = cards.json()["cards"][0]["card_id"]
     qr = await rest.get(cast["merchant"].who, f"/v1/merchant/stores/{cast['merchant'].store_id}/qr")
     assert qr is not None
