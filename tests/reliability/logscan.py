@@ -48,8 +48,8 @@ def scan(log_dir: Path, known_secrets: Iterable[str]) -> list[str]:
     for path in _files(log_dir):
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
             where = f"{path.name}:{number}"
-            digits = TRACE_IDS.sub("", line)
-            out += [f"{where}: card-like number {m.group()}" for m in DIGIT_RUN.finditer(digits) if card_like(m.group())]
+            runs = DIGIT_RUN.finditer(TRACE_IDS.sub("", line))
+            out += [f"{where}: card-like number {m.group()}" for m in runs if card_like(m.group())]
             out += [f"{where}: a secret or token handed out ({s[:6]}...)" for s in secrets if s in line]
             out += [f"{where}: {shape.pattern}" for shape in SECRET_SHAPES if shape.search(line)]
     return out
