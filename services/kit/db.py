@@ -69,6 +69,11 @@ async def create_pool(settings: Settings, min_size: int = 1, max_size: int | Non
             init=lambda conn: _init_connection(conn, settings.schema),
             reset=_release,
             max_inactive_connection_lifetime=60,
+            # A busy connection is never idle, and its cached generic plans are costed for the table sizes of
+            # when it made them: a service started on an empty database kept sequential-scan plans for tables
+            # that grew (docs/wallet.md, Performance). Renewing each connection after 10,000 statements
+            # re-plans at today's sizes, at the cost of one reconnect per 10,000 statements.
+            max_queries=10_000,
             server_settings={"application_name": f"scanpay-{settings.service}"},
         )
     except (TimeoutError, OSError) as exc:
