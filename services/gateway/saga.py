@@ -18,11 +18,10 @@ from typing import Any
 
 import asyncpg
 import grpc
-from google.protobuf.message import Message
 
 from ..gen.scanpay.gateway.v1 import events_pb2
 from ..gen.scanpay.wallet.v1 import wallet_pb2
-from ..kit import events, tracing
+from ..kit import events
 from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from ..kit.grpc import error_detail
 from ..kit.ids import new_id
@@ -270,7 +269,7 @@ class Payments:
         paid_at = datetime.now(UTC)
         done = {**dict(trade), "step": SagaStep.DONE.value, "status": TradeStatus.TRADE_SUCCESS.value,
                 "paid_at": paid_at}
-        event = _outbox_row("trade.succeeded", events_pb2.TradeSucceeded(
+        event = events.outbox_row("gateway", "trade.succeeded", events_pb2.TradeSucceeded(
             trade_id=done["trade_id"], merchant_id=done["merchant_id"], store_id=done["store_id"],
             mall_id=done["mall_id"], consumer_id=done["consumer_id"] or "", amount=money(done["amount"]),
             paid=money(done["paid"]), discount=money(done["discount"]), campaign_id=done["campaign_id"],
@@ -465,13 +464,6 @@ class Payments:
                 "partner_id": trade["partner_id"], "notify_url": trade["notify_url"], "event_type": event_type,
                 "trade_id": trade["trade_id"], "directory_url": directory_url,
                 "body": json.dumps(body, separators=(",", ":")).encode()}
-
-
-def _outbox_row(event_type: str, data: Message) -> tuple[str, str, bytes, str]:
-    """(event id, subject, payload, headers) of a gateway event, as events.append writes it, for a statement
-    that writes the outbox row together with the change it reports."""
-    envelope = events.build_envelope("gateway", event_type, data)
-    return envelope.id, f"gateway.{event_type}", envelope.SerializeToString(), json.dumps(tracing.inject({}))
 
 
 def _iso(value: datetime | None) -> str | None:

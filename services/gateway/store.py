@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from ..kit.events import OutboxRow
+
 Row = asyncpg.Record
 
 # --- consumers and sessions ---------------------------------------------------------------------------
@@ -244,11 +246,10 @@ async def insert_code_trade(conn: asyncpg.Connection | asyncpg.Pool, t: dict[str
 
 
 async def succeed_trade(conn: asyncpg.Connection | asyncpg.Pool, trade_id: str, paid_at: datetime,
-                        event: tuple[str, str, bytes, str], notification: dict[str, Any]) -> Row:
+                        event: OutboxRow, notification: dict[str, Any]) -> Row:
     """The saga's last step in one statement: TRADE_SUCCESS / DONE, its outbox event and its notification row.
 
-    `event` is an outbox row (event id, subject, payload, headers json); the notification goes where
-    notification_target() says, or nowhere.
+    The notification goes where notification_target() says, or nowhere.
     """
     return await conn.fetchrow(
         """
@@ -266,7 +267,8 @@ async def succeed_trade(conn: asyncpg.Connection | asyncpg.Pool, trade_id: str, 
           ON CONFLICT DO NOTHING
         )
         SELECT * FROM done
-        """, trade_id, paid_at, *event, notification["notification_id"], notification["body"],
+        """, trade_id, paid_at, event.event_id, event.subject, event.payload, event.headers,
+        notification["notification_id"], notification["body"],
         notification["directory_url"])
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 import nats
-from google.protobuf import any_pb2, timestamp_pb2
+from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError, Message
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -25,6 +25,7 @@ from . import tracing
 from .ids import new_id
 from .logging import get_logger
 from .metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED, OUTBOX_LAG, OUTBOX_PUBLISHED
+from .proto import timestamp
 
 log = get_logger("kit.events")
 DLQ_STREAM = "DLQ"
@@ -132,10 +133,33 @@ class Bus:
 def build_envelope(producer: str, event_type: str, data: Message, event_id: str | None = None) -> envelope_pb2.Envelope:
     packed = any_pb2.Any()
     packed.Pack(data, type_url_prefix="type.scanpay.dev/")
-    occurred = timestamp_pb2.Timestamp()
-    occurred.FromDatetime(datetime.now(UTC))
     return envelope_pb2.Envelope(
-        id=event_id or new_id("evt"), type=event_type, occurred_at=occurred, producer=producer, data=packed
+        id=event_id or new_id("evt"), type=event_type, occurred_at=timestamp(datetime.now(UTC)), producer=producer,
+        data=packed,
+    )
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One row of a service's outbox table, as the relay publishes it."""
+
+    event_id: str
+    subject: str
+    payload: bytes
+    headers: str  # JSON: the trace context to carry to consumers
+
+
+def outbox_row(
+    producer: str, event_type: str, data: Message, event_id: str | None = None, headers: str | None = None
+) -> OutboxRow:
+    """The outbox row of an event, for a statement that writes it with the change it reports (append and
+    append_rows write it on their own). `headers` defaults to the current trace context."""
+    envelope = build_envelope(producer, event_type, data, event_id)
+    return OutboxRow(
+        envelope.id,
+        f"{producer}.{event_type}",
+        envelope.SerializeToString(),
+        json.dumps(tracing.inject({})) if headers is None else headers,
     )
 
 
@@ -143,17 +167,24 @@ async def append(
     conn: asyncpg.Connection, producer: str, event_type: str, data: Message, event_id: str | None = None
 ) -> str:
     """Write an event to the outbox inside the caller's transaction; returns the event id."""
-    envelope = build_envelope(producer, event_type, data, event_id)
-    headers = json.dumps(tracing.inject({}))
+    row = outbox_row(producer, event_type, data, event_id)
+    await append_rows(conn, [row])
+    return row.event_id
+
+
+async def append_rows(conn: asyncpg.Connection, rows: Sequence[OutboxRow]) -> None:
+    """Write outbox rows in one statement inside the caller's transaction."""
     # No pg_notify: NOTIFY serialises every committing transaction on one lock; the relay polls instead.
     await conn.execute(
-        "INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4::jsonb)",
-        envelope.id,
-        f"{producer}.{event_type}",
-        envelope.SerializeToString(),
-        headers,
+        """
+        INSERT INTO outbox (event_id, subject, payload, headers)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])
+        """,
+        [r.event_id for r in rows],
+        [r.subject for r in rows],
+        [r.payload for r in rows],
+        [r.headers for r in rows],
     )
-    return envelope.id
 
 
 class OutboxRelay:

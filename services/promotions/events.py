@@ -8,7 +8,6 @@ import asyncpg
 
 from ..gen.scanpay.promotions.v1 import events_pb2, promotions_pb2
 from ..kit import events
-from . import store
 from .convert import money, timestamp
 
 PRODUCER = "promotions"
@@ -20,14 +19,10 @@ async def coupon_issued(conn: asyncpg.Connection, coupon: promotions_pb2.Coupon)
 
 async def coupons_issued(conn: asyncpg.Connection, issued: list[tuple[promotions_pb2.Coupon, str]]) -> None:
     """coupon.issued for each (coupon, trace headers as JSON) of a grab batch, in one outbox insert."""
-    envelopes = [
-        events.build_envelope(PRODUCER, "coupon.issued", events_pb2.CouponIssued(coupon=coupon))
-        for coupon, _ in issued
-    ]
-    await store.insert_outbox_rows(
-        conn, [e.id for e in envelopes], [f"{PRODUCER}.coupon.issued"] * len(envelopes),
-        [e.SerializeToString() for e in envelopes], [headers for _, headers in issued],
-    )
+    await events.append_rows(conn, [
+        events.outbox_row(PRODUCER, "coupon.issued", events_pb2.CouponIssued(coupon=coupon), headers=headers)
+        for coupon, headers in issued
+    ])
 
 
 async def coupon_reserved(

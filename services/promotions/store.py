@@ -404,20 +404,6 @@ async def has_available_envelope(conn: asyncpg.Connection, campaign_id: str) -> 
     )
 
 
-async def insert_outbox_rows(
-    conn: asyncpg.Connection, event_ids: Sequence[str], subjects: Sequence[str], payloads: Sequence[bytes],
-    headers: Sequence[str],
-) -> None:
-    """Several outbox rows in one statement (the kit's `events.append` writes one)."""
-    await conn.execute(
-        """
-        INSERT INTO outbox (event_id, subject, payload, headers)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[])
-        """,
-        event_ids, subjects, payloads, headers,
-    )
-
-
 # --- coupons ------------------------------------------------------------------------------------------
 
 

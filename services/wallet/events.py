@@ -19,7 +19,7 @@ from google.protobuf.message import Message
 from ..gen.scanpay.common.v1.common_pb2 import Money
 from ..gen.scanpay.wallet.v1 import events_pb2, wallet_pb2
 from ..kit import tracing
-from ..kit.events import build_envelope
+from ..kit.events import outbox_row
 from . import convert
 
 PRODUCER = "wallet"
@@ -40,10 +40,10 @@ class OutboxRows:
     headers: str = field(default_factory=lambda: json.dumps(tracing.inject({})))
 
     def add(self, event_type: str, message: Message) -> None:
-        envelope = build_envelope(PRODUCER, event_type, message)
-        self.ids.append(envelope.id)
-        self.subjects.append(f"{PRODUCER}.{event_type}")
-        self.payloads.append(envelope.SerializeToString())
+        row = outbox_row(PRODUCER, event_type, message, headers=self.headers)
+        self.ids.append(row.event_id)
+        self.subjects.append(row.subject)
+        self.payloads.append(row.payload)
 
 
 def transfer_posted(transfer: wallet_pb2.Transfer, now: datetime) -> events_pb2.TransferPosted:
