@@ -114,11 +114,26 @@ async def shopper(g: dict[str, Any], campaign: str) -> str:
     return token
 
 
+def store_qr(g: dict[str, Any], store: str) -> str:
+    return emv.encode(emv.QrCode(store, "5812", "Noodle House", "Shanghai"), g["keys"].qr_key)
+
+
+async def warm_shop(g: dict[str, Any]) -> tuple[str, tuple[str, str], str]:
+    """A store, its merchant's signing key and a shopper (holding one coupon) who has paid there once, so the
+    gateway's caches are warm for the payment being counted."""
+    merchant, store = await g["admin"].shop()
+    key = await g["admin"].key(merchant)
+    token = await shopper(g, await g["admin"].campaign(COUPON))
+    warm = await g["api"].call("POST", "/v1/payments", {"qr_payload": store_qr(g, store), "amount": 500}, token=token)
+    assert warm.status == 201 and warm.body["status"] == "TRADE_SUCCESS", warm.body
+    return store, key, token
+
+
 async def test_store_qr_payment_round_trips(gateway: dict[str, Any]) -> None:
     g, api, admin = gateway, gateway["api"], gateway["admin"]
     merchant, store = await admin.shop()
     campaign = await admin.campaign(COUPON)
-    qr = emv.encode(emv.QrCode(store, "5812", "Noodle House", "Shanghai"), g["keys"].qr_key)
+    qr = store_qr(g, store)
     token = await shopper(g, campaign)
     warm = await api.call("POST", "/v1/payments", {"qr_payload": qr, "amount": 1_000}, token=token)
     assert warm.status == 201 and warm.body["discount"] == COUPON, warm.body  # caches warm; the coupon is spent
@@ -142,13 +157,8 @@ async def test_store_qr_payment_round_trips(gateway: dict[str, Any]) -> None:
 
 
 async def test_order_qr_payment_round_trips(gateway: dict[str, Any]) -> None:
-    g, api, admin = gateway, gateway["api"], gateway["admin"]
-    merchant, store = await admin.shop()
-    key = await admin.key(merchant)
-    token = await shopper(g, await admin.campaign(COUPON))
-    warm_store = emv.encode(emv.QrCode(store, "5812", "Noodle House", "Shanghai"), g["keys"].qr_key)
-    warm = await api.call("POST", "/v1/payments", {"qr_payload": warm_store, "amount": 500}, token=token)
-    assert warm.status == 201 and warm.body["status"] == "TRADE_SUCCESS", warm.body
+    g, api = gateway, gateway["api"]
+    store, key, token = await warm_shop(g)
     order = await api.call(
         "POST",
         "/v1/merchant/orders",
@@ -169,13 +179,8 @@ async def test_order_qr_payment_round_trips(gateway: dict[str, Any]) -> None:
 
 
 async def test_payment_code_round_trips(gateway: dict[str, Any]) -> None:
-    g, api, admin = gateway, gateway["api"], gateway["admin"]
-    merchant, store = await admin.shop()
-    key = await admin.key(merchant)
-    token = await shopper(g, await admin.campaign(COUPON))
-    warm_store = emv.encode(emv.QrCode(store, "5812", "Noodle House", "Shanghai"), g["keys"].qr_key)
-    warm = await api.call("POST", "/v1/payments", {"qr_payload": warm_store, "amount": 500}, token=token)
-    assert warm.status == 201 and warm.body["status"] == "TRADE_SUCCESS", warm.body
+    g, api = gateway, gateway["api"]
+    store, key, token = await warm_shop(g)
     code = (await api.call("POST", "/v1/payment-codes", {}, token=token)).body["payment_code"]
     charge = {"store_id": store, "out_trade_no": "POS-" + secrets.token_hex(4), "amount": 700, "payment_code": code}
     replies: list[Any] = []
