@@ -1,7 +1,7 @@
 """Wallet transfers/s over gRPC vs pgbench tpcb-like on the same PostgreSQL with the same client count,
 and one hot merchant vs payments spread over 1,000 merchants.
 
-    .venv/bin/python -m bench.wallet_transfers [--quick] [--clients 16] [--seconds 15]
+    .venv/bin/python -m bench.wallet_transfers [--quick] [--clients 16] [--seconds 10] [--per-call 16]
 
 Uses SCANPAY_PG_DSN (default: the local server at 127.0.0.1:5432) in a fresh database that is dropped
 afterwards, an embedded NATS, and the wallet service as its own process (outbox relay included).
@@ -78,35 +78,53 @@ def cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
+def payment(rng: random.Random, consumers: list[str], merchants: list[str]) -> pb.CreateTransfersRequest:
+    """One payment: a batch of one transfer, random consumer wallet -> merchant receivable."""
+    t = pb.TransferInput(id=new_id("t"), debit_account_id=rng.choice(consumers), credit_account_id=rng.choice(merchants),
+                         amount=Money(amount=rng.randint(1, 5000), currency="CNY"))
+    return pb.CreateTransfersRequest(batch_id=new_id("b"), transfers=[t])
+
+
 async def drive(stub: wallet_pb2_grpc.WalletServiceStub, name: str, consumers: list[str], merchants: list[str],
-                clients: int, seconds: float, service: psutil.Process) -> Result:
-    """`clients` concurrent callers, each one payment (consumer -> merchant) at a time, for `seconds`."""
+                clients: int, seconds: float, service: psutil.Process, per_call: int = 1) -> Result:
+    """`clients` concurrent callers for `seconds`, each sending one payment per CreateTransfers call, or
+    `per_call` payments (independent batches) per CreateTransferBatches call; ops are applied transfers."""
     latencies: list[float] = []
+    applied = 0
     errors = 0
     stop_at = time.perf_counter() + seconds
 
+    async def call(rng: random.Random) -> tuple[int, int]:
+        if per_call == 1:
+            await stub.CreateTransfers(payment(rng, consumers, merchants))
+            return 1, 0
+        reply = await stub.CreateTransferBatches(pb.CreateTransferBatchesRequest(
+            batches=[payment(rng, consumers, merchants) for _ in range(per_call)]))
+        ok = sum(1 for o in reply.outcomes if o.WhichOneof("outcome") == "applied")
+        return ok, len(reply.outcomes) - ok
+
     async def client(seed: int) -> None:
-        nonlocal errors
+        nonlocal applied, errors
         rng = random.Random(seed)
         while time.perf_counter() < stop_at:
-            t = pb.TransferInput(id=new_id("t"), debit_account_id=rng.choice(consumers),
-                                 credit_account_id=rng.choice(merchants), amount=Money(amount=rng.randint(1, 5000),
-                                                                                      currency="CNY"))
             started = time.perf_counter()
             try:
-                await stub.CreateTransfers(pb.CreateTransfersRequest(batch_id=new_id("b"), transfers=[t]))
-                latencies.append(time.perf_counter() - started)
+                ok, failed = await call(rng)
             except grpc.aio.AioRpcError:  # counted, not hidden: reported next to the figure
-                errors += 1
+                errors += per_call
+                continue
+            latencies.append(time.perf_counter() - started)
+            applied += ok
+            errors += failed
 
     me = psutil.Process()
     cpu_before = cpu_seconds(service), cpu_seconds(me)
     began = time.perf_counter()
     await asyncio.gather(*[client(i) for i in range(clients)])
     elapsed = time.perf_counter() - began
-    ops = max(1, len(latencies))
+    ops = max(1, applied)
     latencies.sort()
-    return Result(name, len(latencies), elapsed, errors, percentile(latencies, 0.5) * 1000,
+    return Result(name, applied, elapsed, errors, percentile(latencies, 0.5) * 1000,
                   percentile(latencies, 0.99) * 1000, (cpu_seconds(service) - cpu_before[0]) * 1000 / ops,
                   (cpu_seconds(me) - cpu_before[1]) * 1000 / ops)
 
@@ -167,12 +185,18 @@ async def check_books(dsn: str) -> tuple[int, int]:
 class Round:
     pgbench_tps: float
     sql_tps: float  # WALLET_SQL under pgbench
-    spread: Result
+    spread: Result  # one payment per CreateTransfers call
     hot: Result
+    batched_spread: Result  # --per-call payments per CreateTransferBatches call
+    batched_hot: Result
 
     @property
     def ratio(self) -> float:
         return self.spread.rate / self.pgbench_tps
+
+    @property
+    def batched_ratio(self) -> float:
+        return self.batched_spread.rate / self.pgbench_tps
 
     @property
     def sql_ratio(self) -> float:
@@ -182,38 +206,59 @@ class Round:
     def hot_ratio(self) -> float:
         return self.hot.rate / self.spread.rate
 
+    @property
+    def batched_hot_ratio(self) -> float:
+        return self.batched_hot.rate / self.batched_spread.rate
 
-def report(clients: int, seconds: int, rounds: list[Round], books: tuple[int, int], quick: bool) -> str:
+
+def cell(result: Result) -> str:
+    return f"{result.rate:,.0f} ({result.p50_ms:.0f} / {result.p99_ms:.0f} ms)"
+
+
+def report(args: argparse.Namespace, rounds: list[Round], books: tuple[int, int]) -> str:
     rows = "\n".join(
-        f"| {i + 1} | {r.pgbench_tps:,.0f} | {r.sql_tps:,.0f} | {r.spread.rate:,.0f} ({r.spread.p50_ms:.0f} / "
-        f"{r.spread.p99_ms:.0f} ms) | {r.hot.rate:,.0f} ({r.hot.p50_ms:.0f} / {r.hot.p99_ms:.0f} ms) "
-        f"| {r.sql_ratio:.2f} | {r.ratio:.2f} | {r.hot_ratio:.2f} | {r.spread.errors + r.hot.errors} |"
+        f"| {i + 1} | {r.pgbench_tps:,.0f} | {r.sql_tps:,.0f} | {cell(r.spread)} | {cell(r.hot)} "
+        f"| {cell(r.batched_spread)} | {cell(r.batched_hot)} | {r.sql_ratio:.2f} | {r.ratio:.2f} "
+        f"| {r.batched_ratio:.2f} | {r.hot_ratio:.2f} | {r.batched_hot_ratio:.2f} "
+        f"| {r.spread.errors + r.hot.errors + r.batched_spread.errors + r.batched_hot.errors} |"
         for i, r in enumerate(rounds)
     )
-    ratio = statistics.median(r.ratio for r in rounds)
-    sql_ratio = statistics.median(r.sql_ratio for r in rounds)
-    hot_ratio = statistics.median(r.hot_ratio for r in rounds)
-    service_ms = statistics.median(r.spread.service_cpu_ms for r in rounds)
-    client_ms = statistics.median(r.spread.client_cpu_ms for r in rounds)
+
+    def median(figure: str) -> float:
+        return statistics.median(getattr(r, figure) for r in rounds)
+
+    def cpu(kind: str, attr: str) -> float:
+        return statistics.median(getattr(getattr(r, kind), attr) for r in rounds)
+
+    n = args.per_call
     return f"""## wallet
 
-`python -m bench.wallet_transfers{' --quick' if quick else ''}` ({time.strftime('%Y-%m-%d')}): {clients} clients,
-{seconds} s per run, {len(rounds)} interleaved rounds (spread, hot, pgbench tpcb-like, pgbench of the wallet's
-SQL) on one PostgreSQL with {os.cpu_count()} CPUs shared by PostgreSQL, the service and the load generator.
-A wallet operation is one `CreateTransfers` gRPC call with one transfer (random consumer wallet -> merchant
-receivable) through the real service process (interceptor, validation, one `create_transfers()` plpgsql
-call: locks, checks, transfer row, outbox event; outbox relay publishing to NATS JetStream), driven by a
-Python grpc.aio client on the same machine. pgbench runs tpcb-like with `-M prepared` and the same client
-count; "wallet SQL" is pgbench calling the same `create_transfers()` for the same kind of transfer (with an
-outbox event), i.e. the database's share of a wallet operation without Python or gRPC.
+`python -m bench.wallet_transfers{' --quick' if args.quick else ''}` ({time.strftime('%Y-%m-%d')}): {args.clients}
+clients, {args.seconds} s per run, {len(rounds)} interleaved rounds (per-call spread and hot, batched spread and
+hot, pgbench tpcb-like, pgbench of the wallet's SQL) on one PostgreSQL with {os.cpu_count()} CPUs shared by
+PostgreSQL, the service and the load generator. A payment is one transfer (random consumer wallet -> merchant
+receivable) in a batch of its own, through the real service process (interceptor, validation, the ledger's
+plpgsql: locks, checks, transfer row, outbox event; outbox relay publishing every event to NATS JetStream),
+driven by a Python grpc.aio client on the same machine.
 
-| round | pgbench tps | wallet SQL tps | wallet spread over {MERCHANTS} merchants, ops/s (p50 / p99) | wallet one hot merchant, ops/s (p50 / p99) | wallet SQL / pgbench | spread / pgbench | hot / spread | errors |
-|---|---|---|---|---|---|---|---|---|
+- **per call**: one payment per `CreateTransfers` call, as the gateway pays.
+- **batched**: {n} payments per `CreateTransferBatches` call (TigerBeetle's model: independent
+  all-or-nothing batches in one request and one commit), as a client with many payments at once sends them
+  (settlement's payout run, a gateway in front of a queue). ops/s counts applied transfers.
+- pgbench runs tpcb-like with `-M prepared` and the same client count; "wallet SQL" is pgbench calling the
+  same `create_transfers()` for the same payment (with its outbox event): the database's share of a
+  per-call payment without Python or gRPC.
+
+| round | pgbench tps | wallet SQL tps | per call, spread over {MERCHANTS} merchants, ops/s (p50 / p99) | per call, one hot merchant | batched, spread | batched, one hot merchant | wallet SQL / pgbench | per call spread / pgbench | batched spread / pgbench | per call hot / spread | batched hot / spread | errors |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
-- median wallet spread / pgbench: **{ratio:.2f}** (goal >= 0.6); the wallet's SQL alone: **{sql_ratio:.2f}**
-- median hot merchant / spread: **{hot_ratio:.2f}** (goal >= 0.8)
-- CPU per spread operation: wallet service {service_ms:.2f} ms, load generator {client_ms:.2f} ms (median of the rounds)
+- median batched spread / pgbench: **{median('batched_ratio'):.2f}** (goal >= 0.6); per call: **{median('ratio'):.2f}**;
+  the wallet's SQL alone: **{median('sql_ratio'):.2f}**
+- median hot merchant / spread: **{median('batched_hot_ratio'):.2f}** batched, **{median('hot_ratio'):.2f}** per call (goal >= 0.8)
+- CPU per payment, per call: wallet service {cpu('spread', 'service_cpu_ms'):.2f} ms, load generator
+  {cpu('spread', 'client_cpu_ms'):.2f} ms; batched: wallet service {cpu('batched_spread', 'service_cpu_ms'):.2f} ms,
+  load generator {cpu('batched_spread', 'client_cpu_ms'):.2f} ms (medians of the rounds)
 - after the runs: sum of all balances = {books[0]} (must be 0), forbidden negative balances = {books[1]} (must be 0)
 """
 
@@ -252,14 +297,18 @@ async def main_async(args: argparse.Namespace) -> None:
         for _ in range(args.rounds):
             spread = await drive(stub, "spread", consumers, merchants, args.clients, args.seconds, process)
             hot = await drive(stub, "hot", consumers, merchants[:1], args.clients, args.seconds, process)
+            batched_spread = await drive(stub, "batched spread", consumers, merchants, args.clients, args.seconds,
+                                         process, args.per_call)
+            batched_hot = await drive(stub, "batched hot", consumers, merchants[:1], args.clients, args.seconds,
+                                      process, args.per_call)
             tpcb = pgbench_tpcb(dsn, args.clients, args.seconds).tps
             # The ledger functions resolve their tables through the service role's search_path.
             sql = pgbench_custom(f"{dsn}?options=-csearch_path%3Dwallet", args.clients, args.seconds, wallet_sql).tps
-            rounds.append(Round(tpcb, sql, spread, hot))
+            rounds.append(Round(tpcb, sql, spread, hot, batched_spread, batched_hot))
             print(f"relay caught up in {await wait_for_relay(dsn):.1f} s")
         await channel.close()
         books = await check_books(dsn)
-        text = report(args.clients, args.seconds, rounds, books, args.quick)
+        text = report(args, rounds, books)
         print(text)
         if not args.no_doc:
             write_section("wallet", text)
@@ -280,6 +329,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--per-call", type=int, default=16, help="payments per CreateTransferBatches call")
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args()
     if args.quick:

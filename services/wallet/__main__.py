@@ -9,7 +9,8 @@ from .workers import expire_holds, recover_topups
 
 # Safe to retry on UNAVAILABLE: reads, and writes made idempotent by caller-chosen ids.
 IDEMPOTENT_METHODS = (
-    "OpenAccount", "GetAccount", "FindAccount", "GetBalance", "CreateTransfers", "PostPending", "VoidPending",
+    "OpenAccount", "GetAccount", "FindAccount", "GetBalance", "CreateTransfers", "CreateTransferBatches",
+    "PostPending", "VoidPending",
     "GetTransfer", "GetBatch", "ListEntries", "ExportLedger", "ListCards", "TopUp", "PayFromCard", "GetTopUp",
 )
 

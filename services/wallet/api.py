@@ -9,7 +9,7 @@ from ..gen.scanpay.common.v1.common_pb2 import PageResponse
 from ..gen.scanpay.wallet.v1 import wallet_pb2 as pb
 from ..gen.scanpay.wallet.v1 import wallet_pb2_grpc
 from ..kit.auth import actor
-from ..kit.errors import PermissionDenied
+from ..kit.errors import PermissionDenied, ServiceError
 from ..kit.service import Runtime
 from . import convert, domain, store
 from .domain import TYPE_POST, TYPE_VOID
@@ -63,6 +63,18 @@ class WalletApi(wallet_pb2_grpc.WalletServiceServicer):
         return pb.CreateTransfersResponse(
             batch_id=request.batch_id, transfers=[convert.transfer(r) for r in rows], replayed=replayed
         )
+
+    async def CreateTransferBatches(
+        self, request: pb.CreateTransferBatchesRequest, context: Ctx
+    ) -> pb.CreateTransferBatchesResponse:
+        parsed = domain.parse_batches(request.batches)
+        valid = [(batch_id, specs) for batch_id, specs in parsed if not isinstance(specs, ServiceError)]
+        results = iter(await self.ledger.create_transfer_batches(valid) if valid else [])
+        outcomes = []
+        for batch_id, specs in parsed:
+            result = store.BatchResult(error=specs) if isinstance(specs, ServiceError) else next(results)
+            outcomes.append(convert.batch_outcome(batch_id, result))
+        return pb.CreateTransferBatchesResponse(outcomes=outcomes)
 
     async def PostPending(self, request: pb.PostPendingRequest, context: Ctx) -> pb.Transfer:
         amount = request.amount if request.HasField("amount") else None

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from ..gen.scanpay.common.v1.common_pb2 import Money
+from ..gen.scanpay.common.v1.common_pb2 import ErrorDetail, Money
 from ..gen.scanpay.wallet.v1 import wallet_pb2
 from ..kit.errors import InvalidArgument
 from ..kit.proto import timestamp
 from .domain import TYPE_PENDING, TYPE_SINGLE_PHASE, TransferSpec
+
+if TYPE_CHECKING:
+    from .store import BatchResult
 
 
 def from_timestamp(value: Timestamp, present: bool, field: str) -> datetime | None:
@@ -56,6 +59,18 @@ def transfer(row: Mapping[str, Any]) -> wallet_pb2.Transfer:
         created_at=timestamp(row["created_at"]), expires_at=timestamp(row["expires_at"]),
         finished_by=row["finished_by"] or "",
     )
+
+
+def batch_outcome(batch_id: str, result: BatchResult) -> wallet_pb2.BatchOutcome:
+    if result.error is not None:
+        error = result.error
+        return wallet_pb2.BatchOutcome(batch_id=batch_id, error=wallet_pb2.BatchError(
+            code=error.code.value[0], message=error.message,
+            detail=ErrorDetail(reason=error.reason, field=error.field, metadata=error.metadata),
+        ))
+    return wallet_pb2.BatchOutcome(batch_id=batch_id, applied=wallet_pb2.CreateTransfersResponse(
+        batch_id=batch_id, transfers=[transfer(r) for r in result.rows], replayed=result.replayed,
+    ))
 
 
 def planned_transfer(batch_id: str, spec: TransferSpec, now: datetime) -> wallet_pb2.Transfer:

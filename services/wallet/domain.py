@@ -15,6 +15,9 @@ from ..kit.errors import AlreadyExists, InvalidArgument, require
 
 INT64_MAX = 2**63 - 1
 MAX_BATCH = 64
+# Each batch of a CreateTransferBatches call is one subtransaction. A backend keeps 64 subtransaction ids
+# in shared memory; past that every snapshot in the database has to consult pg_subtrans (subxid overflow).
+MAX_BATCHES = 64
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_ID_LENGTH = 128
 MAX_METADATA_BYTES = 4096
@@ -114,6 +117,24 @@ def parse_batch(batch_id: str, transfers: Sequence[Any]) -> list[TransferSpec]:
         specs.append(TransferSpec(t.id, t.debit_account_id, t.credit_account_id, t.amount.amount,
                                   t.amount.currency, t.code, t.reference, metadata, t.pending, t.timeout_seconds))
     return specs
+
+
+def parse_batches(batches: Sequence[Any]) -> list[tuple[str, list[TransferSpec] | InvalidArgument]]:
+    """Validate a CreateTransferBatches request: the call fails for a malformed list of batches, while a
+    malformed batch only fails itself (its error names fields relative to the batch)."""
+    require(len(batches) > 0, "batches", "at least one batch is required")
+    require(len(batches) <= MAX_BATCHES, "batches", f"at most {MAX_BATCHES} batches per call")
+    seen: set[str] = set()
+    parsed: list[tuple[str, list[TransferSpec] | InvalidArgument]] = []
+    for k, b in enumerate(batches):
+        validate_id(b.batch_id, f"batches[{k}].batch_id")
+        require(b.batch_id not in seen, f"batches[{k}].batch_id", "appears twice in the request")
+        seen.add(b.batch_id)
+        try:
+            parsed.append((b.batch_id, parse_batch(b.batch_id, b.transfers)))
+        except InvalidArgument as exc:
+            parsed.append((b.batch_id, exc))
+    return parsed
 
 
 def stored_spec(row: Mapping[str, Any]) -> TransferSpec:

@@ -11,7 +11,7 @@ import asyncpg
 from ..gen.scanpay.common.v1.common_pb2 import Money
 from ..gen.scanpay.wallet.v1 import wallet_pb2
 from ..kit import events as kit_events
-from ..kit.errors import Aborted, NotFound
+from ..kit.errors import Aborted, NotFound, ServiceError
 from ..kit.ids import new_id
 from ..kit.logging import get_logger
 from . import convert, domain, events, store
@@ -26,6 +26,14 @@ ATTEMPTS = 4
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _add_posted_events(outbox: events.OutboxRows, batch_id: str, specs: Sequence[TransferSpec], now: datetime
+                       ) -> None:
+    """A single-phase transfer is posted when its batch applies; a hold's event comes when it finishes."""
+    for spec in specs:
+        if not spec.pending:
+            outbox.add(events.TRANSFER_POSTED, events.transfer_posted(convert.planned_transfer(batch_id, spec, now), now))
 
 
 class Ledger:
@@ -97,12 +105,8 @@ class Ledger:
         self, batch_id: str, specs: Sequence[TransferSpec], conn: asyncpg.Connection | None = None
     ) -> tuple[bool, list[dict[str, Any]]]:
         """Apply a validated batch once; a replay returns the first result (or AlreadyExists)."""
-        now = _now()
         outbox = events.OutboxRows()
-        for spec in specs:
-            if not spec.pending:
-                outbox.add(events.TRANSFER_POSTED,
-                           events.transfer_posted(convert.planned_transfer(batch_id, spec, now), now))
+        _add_posted_events(outbox, batch_id, specs, _now())
 
         async def work(c: asyncpg.Connection) -> tuple[bool, list[dict[str, Any]]]:
             return await store.create_transfers(c, batch_id, specs, outbox)
@@ -115,6 +119,34 @@ class Ledger:
             domain.check_replay(batch_id, specs, rows)
             rows = [r for r in rows if r["batch_id"] == batch_id]
         return replayed, rows
+
+    async def create_transfer_batches(
+        self, batches: Sequence[tuple[str, Sequence[TransferSpec]]]
+    ) -> list[store.BatchResult]:
+        """Apply independent validated batches in one statement; each result as create_transfers would give."""
+        now = _now()
+        outbox = events.OutboxRows()
+        counts = []
+        for batch_id, specs in batches:
+            before = len(outbox.ids)
+            _add_posted_events(outbox, batch_id, specs, now)
+            counts.append(len(outbox.ids) - before)
+        results = await self._run(lambda conn: store.create_transfer_batches(conn, batches, counts, outbox))
+        return [await self._settle(batch_id, specs, result) for (batch_id, specs), result in zip(batches, results)]
+
+    async def _settle(self, batch_id: str, specs: Sequence[TransferSpec], result: store.BatchResult
+                      ) -> store.BatchResult:
+        """Compare a replay with the request; a batch that lost a race goes again on its own (and replays)."""
+        try:
+            if result.retry:
+                replayed, rows = await self.create_transfers(batch_id, specs)
+                return store.BatchResult(replayed, rows)
+            if result.replayed:
+                domain.check_replay(batch_id, specs, result.rows)
+                return store.BatchResult(True, [r for r in result.rows if r["batch_id"] == batch_id])
+        except ServiceError as exc:
+            return store.BatchResult(error=exc)
+        return result
 
     async def finish_pending(
         self, transfer_id: str, pending_id: str, action: int, amount: Money | None

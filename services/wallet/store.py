@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,15 +30,23 @@ BALANCE_SUMS = """
 """
 
 
-def ledger_error(exc: asyncpg.PostgresError) -> ServiceError | None:
+# A concurrent call with the same ids committed first, or lock ordering lost a race: apply again.
+RETRYABLE_STATES = frozenset({"23505", "40P01", "40001"})
+
+
+def rule_error(sqlstate: str | None, message: str, hint: str | None, detail: str | None) -> ServiceError | None:
     """Map a rule violation raised by the ledger functions to the service error it stands for."""
-    kind = _ERRORS.get(exc.sqlstate or "")
+    kind = _ERRORS.get(sqlstate or "")
     if kind is not None:
-        return kind(str(getattr(exc, "message", exc)), field=exc.hint or "", reason=exc.detail or "")
-    if exc.sqlstate == "22003":  # numeric_value_out_of_range: a balance would leave int64
+        return kind(message, field=hint or "", reason=detail or "")
+    if sqlstate == "22003":  # numeric_value_out_of_range: a balance would leave int64
         return FailedPrecondition("the transfer would take a balance beyond the int64 range",
                                   field="amount.amount", reason="BALANCE_OVERFLOW")
     return None
+
+
+def ledger_error(exc: asyncpg.PostgresError) -> ServiceError | None:
+    return rule_error(exc.sqlstate, str(getattr(exc, "message", exc)), exc.hint, exc.detail)
 
 
 # --- accounts -------------------------------------------------------------------------------------------
@@ -126,6 +135,60 @@ async def create_transfers(
         events.ids, events.subjects, events.payloads, events.headers,
     )
     return bool(rows and rows[0]["replayed"]), [_transfer(r) for r in rows]
+
+
+@dataclass
+class BatchResult:
+    """One batch of a create_transfer_batches call: stored transfers (maybe replayed), or why not."""
+
+    replayed: bool = False
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    error: ServiceError | None = None
+    retry: bool = False  # lost a race to a concurrent call with the same ids: apply again as a replay
+
+
+def _batch_result(records: list[asyncpg.Record]) -> BatchResult:
+    first = records[0]
+    if first["state"] is None:
+        return BatchResult(bool(first["replayed"]), [_transfer(r) for r in records])
+    if first["state"] in RETRYABLE_STATES:
+        return BatchResult(retry=True)
+    error = rule_error(first["state"], first["message"], first["hint"], first["detail"])
+    return BatchResult(error=error or ServiceError(f"the ledger failed the batch ({first['state']})"))
+
+
+async def create_transfer_batches(
+    conn: asyncpg.Connection, batches: Sequence[tuple[str, Sequence[TransferSpec]]], event_counts: Sequence[int],
+    events: OutboxRows,
+) -> list[BatchResult]:
+    """Apply independent batches in one statement; `events` holds each batch's events in batch order."""
+    specs = [s for _, batch in batches for s in batch]
+    records = await conn.fetch(
+        """
+        SELECT batch_no, replayed, transfer, state, message, hint, detail FROM create_transfer_batches(
+          $1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
+          $9::int[], $10::text[], $11::jsonb[], $12::bool[], $13::int[], $14::text[], $15::text[], $16::bytea[],
+          $17::jsonb)
+        """,
+        [batch_id for batch_id, _ in batches],
+        [len(batch) for _, batch in batches],
+        list(event_counts),
+        [s.id for s in specs],
+        [s.debit_account_id for s in specs],
+        [s.credit_account_id for s in specs],
+        [s.amount for s in specs],
+        [s.currency for s in specs],
+        [s.code for s in specs],
+        [s.reference for s in specs],
+        [json.dumps(s.metadata) for s in specs],
+        [s.pending for s in specs],
+        [s.timeout_seconds for s in specs],
+        events.ids, events.subjects, events.payloads, events.headers,
+    )
+    by_batch: list[list[asyncpg.Record]] = [[] for _ in batches]
+    for record in records:
+        by_batch[record["batch_no"] - 1].append(record)
+    return [_batch_result(rows) for rows in by_batch]
 
 
 async def finish_pending(

@@ -263,6 +263,38 @@ class CreateTransfersResponse(_message.Message):
     replayed: bool
     def __init__(self, batch_id: _Optional[str] = ..., transfers: _Optional[_Iterable[_Union[Transfer, _Mapping]]] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
+class CreateTransferBatchesRequest(_message.Message):
+    __slots__ = ("batches",)
+    BATCHES_FIELD_NUMBER: _ClassVar[int]
+    batches: _containers.RepeatedCompositeFieldContainer[CreateTransfersRequest]
+    def __init__(self, batches: _Optional[_Iterable[_Union[CreateTransfersRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchError(_message.Message):
+    __slots__ = ("code", "message", "detail")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    detail: _common_pb2.ErrorDetail
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., detail: _Optional[_Union[_common_pb2.ErrorDetail, _Mapping]] = ...) -> None: ...
+
+class BatchOutcome(_message.Message):
+    __slots__ = ("batch_id", "applied", "error")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    applied: CreateTransfersResponse
+    error: BatchError
+    def __init__(self, batch_id: _Optional[str] = ..., applied: _Optional[_Union[CreateTransfersResponse, _Mapping]] = ..., error: _Optional[_Union[BatchError, _Mapping]] = ...) -> None: ...
+
+class CreateTransferBatchesResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[BatchOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[BatchOutcome, _Mapping]]] = ...) -> None: ...
+
 class PostPendingRequest(_message.Message):
     __slots__ = ("transfer_id", "pending_id", "amount")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]

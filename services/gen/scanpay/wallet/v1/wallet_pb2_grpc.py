@@ -76,6 +76,11 @@ class WalletServiceStub:
                 request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersRequest.SerializeToString,
                 response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.FromString,
                 _registered_method=True)
+        self.CreateTransferBatches = channel.unary_unary(
+                '/scanpay.wallet.v1.WalletService/CreateTransferBatches',
+                request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransferBatchesRequest.SerializeToString,
+                response_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransferBatchesResponse.FromString,
+                _registered_method=True)
         self.PostPending = channel.unary_unary(
                 '/scanpay.wallet.v1.WalletService/PostPending',
                 request_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.PostPendingRequest.SerializeToString,
@@ -185,6 +190,15 @@ class WalletServiceServicer:
     def CreateTransfers(self, request, context):
         """A batch of linked transfers, all-or-nothing, applied in order. The same batch_id (or transfer id)
         with the same body returns the first result; with another body ALREADY_EXISTS naming the field.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTransferBatches(self, request, context):
+        """Up to 64 independent batches in one call and one commit (TigerBeetle style): each batch is
+        all-or-nothing with CreateTransfers' rules and replays, and one batch's failure leaves the others
+        applied. The call itself fails only for a malformed request (no batches, too many, a batch_id twice).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -303,6 +317,11 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     servicer.CreateTransfers,
                     request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersRequest.FromString,
                     response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.SerializeToString,
+            ),
+            'CreateTransferBatches': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTransferBatches,
+                    request_deserializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransferBatchesRequest.FromString,
+                    response_serializer=scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransferBatchesResponse.SerializeToString,
             ),
             'PostPending': grpc.unary_unary_rpc_method_handler(
                     servicer.PostPending,
@@ -556,6 +575,33 @@ class WalletService:
             '/scanpay.wallet.v1.WalletService/CreateTransfers',
             scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersRequest.SerializeToString,
             scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTransferBatches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/scanpay.wallet.v1.WalletService/CreateTransferBatches',
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransferBatchesRequest.SerializeToString,
+            scanpay_dot_wallet_dot_v1_dot_wallet__pb2.CreateTransferBatchesResponse.FromString,
             options,
             channel_credentials,
             insecure,
