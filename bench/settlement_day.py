@@ -158,7 +158,8 @@ async def bench(admin_dsn: str, trades: int, merchants: int, work_dir: Path) -> 
         while not await localstack.health_check(f"127.0.0.1:{wallet_port}", "wallet"):
             await asyncio.sleep(0.1)
         channel = make_channel(f"127.0.0.1:{wallet_port}", wallet_settings.internal_token,
-                               "scanpay.wallet.v1.WalletService", ["OpenAccount", "CreateTransfers"], deadline=30)
+                               "scanpay.wallet.v1.WalletService",
+                               ["OpenAccount", "CreateTransfers", "CreateTransferBatches"], deadline=30)
         ledger = Ledger(channel)
         pool = await asyncpg.create_pool(dsn_with_user(db, role_name("settlement")), min_size=1, max_size=20,
                                          server_settings={"search_path": "settlement"})
@@ -256,10 +257,10 @@ Goal < 60 s each: settle **{'met' if settle < 60 else 'not met'}** ({settle:.1f}
 **{'met' if recon < 60 else 'not met'}** ({recon:.1f} s, COPY of the gateway side + match).
 
 Settling is one grouping-sets pass over the day's entries and one INSERT each for batches, mall lines and payouts,
-then one wallet `CreateTransfers` per merchant batch (16 in flight). Reconciliation is one hash aggregate over the
-three sides (`UNION ALL` + `GROUP BY` trade id; full joins of the sides spilled to disk and took 80 s). The pgbench
-rows run the bare aggregate of each step once on the same PostgreSQL (1 client), the floor for one pass. Not
-included: fetching the gateway's and the wallet's sides over gRPC (paged, 500 per call).
+then the merchant batches to the wallet, 64 per `CreateTransferBatches` call (4 calls in flight). Reconciliation
+is one hash aggregate over the three sides (`UNION ALL` + `GROUP BY` trade id; full joins of the sides spilled to
+disk and took 80 s). The pgbench rows run the bare aggregate of each step once on the same PostgreSQL (1 client),
+the floor for one pass. Not included: fetching the gateway's and the wallet's sides over gRPC (paged, 500 per call).
 """
 
 

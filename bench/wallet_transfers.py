@@ -80,7 +80,8 @@ def cpu_seconds(process: psutil.Process) -> float:
 
 def payment(rng: random.Random, consumers: list[str], merchants: list[str]) -> pb.CreateTransfersRequest:
     """One payment: a batch of one transfer, random consumer wallet -> merchant receivable."""
-    t = pb.TransferInput(id=new_id("t"), debit_account_id=rng.choice(consumers), credit_account_id=rng.choice(merchants),
+    t = pb.TransferInput(id=new_id("t"), debit_account_id=rng.choice(consumers),
+                         credit_account_id=rng.choice(merchants),
                          amount=Money(amount=rng.randint(1, 5000), currency="CNY"))
     return pb.CreateTransfersRequest(batch_id=new_id("b"), transfers=[t])
 
@@ -255,7 +256,8 @@ driven by a Python grpc.aio client on the same machine.
 
 - median batched spread / pgbench: **{median('batched_ratio'):.2f}** (goal >= 0.6); per call: **{median('ratio'):.2f}**;
   the wallet's SQL alone: **{median('sql_ratio'):.2f}**
-- median hot merchant / spread: **{median('batched_hot_ratio'):.2f}** batched, **{median('hot_ratio'):.2f}** per call (goal >= 0.8)
+- median hot merchant / spread: **{median('batched_hot_ratio'):.2f}** batched, **{median('hot_ratio'):.2f}** per call
+  (goal >= 0.8)
 - CPU per payment, per call: wallet service {cpu('spread', 'service_cpu_ms'):.2f} ms, load generator
   {cpu('spread', 'client_cpu_ms'):.2f} ms; batched: wallet service {cpu('batched_spread', 'service_cpu_ms'):.2f} ms,
   load generator {cpu('batched_spread', 'client_cpu_ms'):.2f} ms (medians of the rounds)

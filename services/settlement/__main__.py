@@ -28,7 +28,7 @@ def spec() -> ServiceSpec:
         workers=[daily_worker],
         idempotent_methods={
             "merchant": ["GetRates", "GetMerchant"],
-            "wallet": ["OpenAccount", "CreateTransfers", "ExportLedger"],
+            "wallet": ["OpenAccount", "CreateTransfers", "CreateTransferBatches", "ExportLedger"],
         },
     )
 

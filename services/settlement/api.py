@@ -19,7 +19,7 @@ from ..kit.grpc import error_detail
 from ..kit.proto import timestamp
 from ..kit.service import Runtime
 from . import domain, runs, statements, store
-from .clients import Directory, Gateway, Ledger, money
+from .clients import Directory, Gateway, Ledger, LedgerRefused, money
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 100
@@ -113,9 +113,10 @@ class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
         try:
             result = await self.settler.run(day)
         except grpc.aio.AioRpcError as exc:
-            raise FailedPrecondition(
-                f"the day is frozen but a batch did not post ({exc.code().name}: {exc.details()}); the other batches"
-                " are posted; run the day again to finish it", reason=_ledger_reason(exc)) from exc
+            detail = error_detail(exc)
+            raise _unposted(exc.code(), exc.details() or "", detail.reason if detail else "") from exc
+        except LedgerRefused as exc:
+            raise _unposted(exc.status, exc.details, exc.reason) from exc
         s = result.summary
         return pb.RunSettlementResponse(
             business_date=day.isoformat(), already_settled=result.already_settled, batch_count=s["batch_count"],
@@ -269,12 +270,14 @@ class SettlementApi(settlement_pb2_grpc.SettlementServiceServicer):
             page=common_pb2.PageResponse(next_page_token=rows[-1]["payout_id"] if more else ""))
 
 
-def _ledger_reason(exc: grpc.aio.AioRpcError) -> str:
-    """LEDGER_REFUSED when the wallet said no (e.g. a receivable lacks the money), else LEDGER_UNAVAILABLE."""
-    detail = error_detail(exc)
-    refused = exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT)
-    return f"LEDGER_REFUSED_{detail.reason}" if refused and detail else (
-        "LEDGER_REFUSED" if refused else "LEDGER_UNAVAILABLE")
+def _unposted(code: grpc.StatusCode, details: str, wallet_reason: str) -> FailedPrecondition:
+    """A day whose posting stopped: LEDGER_REFUSED_<reason> when the wallet said no (e.g. a receivable lacks
+    the money), else LEDGER_UNAVAILABLE."""
+    refused = code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.INVALID_ARGUMENT)
+    reason = (f"LEDGER_REFUSED_{wallet_reason}" if wallet_reason else "LEDGER_REFUSED") if refused else (
+        "LEDGER_UNAVAILABLE")
+    return FailedPrecondition(f"the day is frozen but a batch did not post ({code.name}: {details}); the other"
+                              " batches are posted; run the day again to finish it", reason=reason)
 
 
 def _batch_cursor(token: str) -> tuple[date, str] | None:

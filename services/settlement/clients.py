@@ -24,6 +24,8 @@ SERVICE_ACTOR = (("x-scanpay-actor", "service:settlement"),)
 RATES_TTL_SECONDS = 300.0
 CALL_SECONDS = 5.0
 PAGE_SIZE = 500
+MAX_BATCHES_PER_CALL = 64  # the wallet's limit for CreateTransferBatches
+STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -127,6 +129,16 @@ def money(amount: int, currency: str = domain.SETTLEMENT_CURRENCY) -> common_pb2
     return common_pb2.Money(amount=amount, currency=currency)
 
 
+@dataclass(frozen=True)
+class Posting:
+    """A settlement batch as the ledger takes it."""
+
+    batch_id: str
+    merchant_id: str
+    currency: str
+    legs: Sequence[domain.Leg]
+
+
 class Ledger:
     """The wallet: account ids (cached for ever, they never change), batch postings and the ledger export."""
 
@@ -162,21 +174,39 @@ class Ledger:
         self.accounts[key] = reply.id
         return reply.id
 
+    async def _batch(self, posting: Posting) -> wallet_pb2.CreateTransfersRequest:
+        """The wallet batch of a posting: one transfer per leg, ids derived from the batch id."""
+        transfers = []
+        for leg in posting.legs:
+            debit = await self.account(leg.debit, _owner(leg, leg.debit, posting.merchant_id), posting.currency)
+            credit = await self.account(leg.credit, _owner(leg, leg.credit, posting.merchant_id), posting.currency)
+            transfers.append(wallet_pb2.TransferInput(
+                id=f"{posting.batch_id}:{leg.name}", debit_account_id=debit, credit_account_id=credit,
+                amount=money(leg.amount, posting.currency), code=LEG_CODES[leg.name.split(":")[0]],
+                reference=posting.batch_id,
+            ))
+        return wallet_pb2.CreateTransfersRequest(batch_id=posting.batch_id, transfers=transfers)
+
     async def post_batch(self, batch_id: str, merchant_id: str, currency: str, legs: Sequence[domain.Leg]) -> None:
         """One all-or-nothing wallet batch per settlement batch; the wallet replays an identical retry."""
-        transfers = []
-        for leg in legs:
-            debit = await self.account(leg.debit, _owner(leg, leg.debit, merchant_id), currency)
-            credit = await self.account(leg.credit, _owner(leg, leg.credit, merchant_id), currency)
-            transfers.append(wallet_pb2.TransferInput(
-                id=f"{batch_id}:{leg.name}", debit_account_id=debit, credit_account_id=credit,
-                amount=money(leg.amount, currency), code=LEG_CODES[leg.name.split(":")[0]], reference=batch_id,
-            ))
-        if transfers:
-            await self.stub.CreateTransfers(
-                wallet_pb2.CreateTransfersRequest(batch_id=batch_id, transfers=transfers),
-                metadata=SERVICE_ACTOR, timeout=CALL_SECONDS * 2,
+        request = await self._batch(Posting(batch_id, merchant_id, currency, legs))
+        if request.transfers:
+            await self.stub.CreateTransfers(request, metadata=SERVICE_ACTOR, timeout=CALL_SECONDS * 2)
+
+    async def post_batches(self, postings: Sequence[Posting]) -> list[LedgerRefused | None]:
+        """Up to MAX_BATCHES_PER_CALL postings in one CreateTransferBatches call, each all-or-nothing on its
+        own; per posting None when it applied (or replayed, or had no legs), else the wallet's refusal."""
+        requests = [await self._batch(p) for p in postings]
+        sent = [r for r in requests if r.transfers]
+        refusals: dict[str, LedgerRefused] = {}
+        if sent:
+            reply = await self.stub.CreateTransferBatches(
+                wallet_pb2.CreateTransferBatchesRequest(batches=sent), metadata=SERVICE_ACTOR,
+                timeout=CALL_SECONDS * 4,
             )
+            refusals = {o.batch_id: LedgerRefused(o.batch_id, o.error)
+                        for o in reply.outcomes if o.WhichOneof("outcome") == "error"}
+        return [refusals.get(p.batch_id) for p in postings]
 
     async def export(self, start: datetime, end: datetime) -> AsyncIterator[wallet_pb2.Transfer]:
         token = ""
@@ -193,6 +223,17 @@ class Ledger:
             token = reply.page.next_page_token
             if not token:
                 return
+
+
+class LedgerRefused(Exception):
+    """The wallet refused one batch of a CreateTransferBatches call (what CreateTransfers would have raised)."""
+
+    def __init__(self, batch_id: str, error: wallet_pb2.BatchError) -> None:
+        super().__init__(f"batch {batch_id}: {error.message}")
+        self.batch_id = batch_id
+        self.status = STATUS_BY_NUMBER.get(error.code, grpc.StatusCode.UNKNOWN)
+        self.details = error.message
+        self.reason = error.detail.reason
 
 
 def _owner(leg: domain.Leg, account: str, merchant_id: str) -> str:

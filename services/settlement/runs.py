@@ -18,17 +18,17 @@ import grpc
 from ..gen.scanpay.settlement.v1 import events_pb2
 from ..kit.config import ConfigError
 from ..kit.errors import FailedPrecondition, InvalidArgument, NotFound, ServiceError
-from ..kit.events import append
+from ..kit.events import append, append_rows, outbox_row
 from ..kit.logging import get_logger
 from . import domain, statements, store
-from .clients import Gateway, Ledger, money
+from .clients import MAX_BATCHES_PER_CALL, Gateway, Ledger, LedgerRefused, Posting, money
 
 log = get_logger("settlement.runs")
 OUTPUT_DIR_ENV = "SCANPAY_SETTLEMENT_OUTPUT_DIR"
 AUTO_RUN_ENV = "SCANPAY_SETTLEMENT_AUTO_RUN_AT"
 AUTO_RUN_DEFAULT = "02:00"
 AUTO_RUN_POLL_SECONDS = 300.0
-POST_CONCURRENCY = 16
+POST_CONCURRENCY = 4  # CreateTransferBatches calls in flight, each of up to MAX_BATCHES_PER_CALL batches
 # Ledger transfers of a trade may be stamped a moment after the gateway's paid_at.
 LEDGER_SLACK = timedelta(minutes=10)
 
@@ -81,18 +81,24 @@ class Settler:
             batches = await store.batches_to_post(conn, day)
         limit = asyncio.Semaphore(POST_CONCURRENCY)
 
-        async def one(batch: asyncpg.Record) -> None:
+        async def group(rows: Sequence[asyncpg.Record]) -> list[LedgerRefused]:
             async with limit:
-                legs = domain.batch_legs(batch["fees"], json.loads(batch["malls"]), batch["payout"],
-                                         batch["carry_in"], batch["carry_out"])
-                await self.ledger.post_batch(batch["batch_id"], batch["merchant_id"], batch["currency"], legs)
+                postings = [Posting(b["batch_id"], b["merchant_id"], b["currency"],
+                                    domain.batch_legs(b["fees"], json.loads(b["malls"]), b["payout"], b["carry_in"],
+                                                      b["carry_out"]))
+                            for b in rows]
+                refusals = await self.ledger.post_batches(postings)
+                applied = [p.batch_id for p, refusal in zip(postings, refusals, strict=True) if refusal is None]
                 async with self.pool.acquire() as conn, conn.transaction():
-                    posted = await store.mark_posted(conn, batch["batch_id"])
-                    if posted is not None:
-                        await append(conn, "settlement", "batch.posted", batch_posted(posted))
+                    posted = await store.mark_posted(conn, applied)
+                    if posted:
+                        await append_rows(conn, [outbox_row("settlement", "batch.posted", batch_posted(b))
+                                                 for b in posted])
+                return [refusal for refusal in refusals if refusal is not None]
 
-        outcomes = await asyncio.gather(*(one(b) for b in batches), return_exceptions=True)
-        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        groups = [batches[i:i + MAX_BATCHES_PER_CALL] for i in range(0, len(batches), MAX_BATCHES_PER_CALL)]
+        outcomes = await asyncio.gather(*(group(g) for g in groups), return_exceptions=True)
+        failures = [f for o in outcomes for f in (o if isinstance(o, list) else [o])]
         if failures:
             # The posted ones stay posted; a rerun of the day posts the rest.
             raise failures[0]
@@ -227,7 +233,7 @@ async def daily_run(settler: Settler, at: time) -> None:
             try:
                 for day in await settle_due_days(settler, now):
                     log.info("daily_run_settled", business_date=str(day))
-            except (ServiceError, grpc.aio.AioRpcError, asyncpg.PostgresError, OSError) as exc:
+            except (ServiceError, LedgerRefused, grpc.aio.AioRpcError, asyncpg.PostgresError, OSError) as exc:
                 log.warning("daily_run_failed", error=str(exc) or type(exc).__name__)
         await asyncio.sleep(AUTO_RUN_POLL_SECONDS)
 

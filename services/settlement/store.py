@@ -214,11 +214,12 @@ async def batches_to_post(conn: asyncpg.Connection, day: date) -> list[asyncpg.R
     )
 
 
-async def mark_posted(conn: asyncpg.Connection, batch_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "UPDATE batches SET status = 'posted', posted_at = now() WHERE batch_id = $1 AND status = 'computed'"
-        " RETURNING *",
-        batch_id,
+async def mark_posted(conn: asyncpg.Connection, batch_ids: Sequence[str]) -> list[asyncpg.Record]:
+    """The batches of `batch_ids` still computed, now posted (a rerun finds them posted and returns none)."""
+    return await conn.fetch(
+        "UPDATE batches SET status = 'posted', posted_at = now()"
+        " WHERE batch_id = ANY($1::text[]) AND status = 'computed' RETURNING *",
+        list(batch_ids),
     )
 
 

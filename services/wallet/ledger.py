@@ -33,7 +33,8 @@ def _add_posted_events(outbox: events.OutboxRows, batch_id: str, specs: Sequence
     """A single-phase transfer is posted when its batch applies; a hold's event comes when it finishes."""
     for spec in specs:
         if not spec.pending:
-            outbox.add(events.TRANSFER_POSTED, events.transfer_posted(convert.planned_transfer(batch_id, spec, now), now))
+            planned = convert.planned_transfer(batch_id, spec, now)
+            outbox.add(events.TRANSFER_POSTED, events.transfer_posted(planned, now))
 
 
 class Ledger:
@@ -132,7 +133,8 @@ class Ledger:
             _add_posted_events(outbox, batch_id, specs, now)
             counts.append(len(outbox.ids) - before)
         results = await self._run(lambda conn: store.create_transfer_batches(conn, batches, counts, outbox))
-        return [await self._settle(batch_id, specs, result) for (batch_id, specs), result in zip(batches, results)]
+        return [await self._settle(batch_id, specs, result)
+                for (batch_id, specs), result in zip(batches, results, strict=True)]
 
     async def _settle(self, batch_id: str, specs: Sequence[TransferSpec], result: store.BatchResult
                       ) -> store.BatchResult:

@@ -111,8 +111,8 @@ async def test_a_frozen_debit_account_fails_only_its_batch(wallet):
 @pytest.mark.parametrize("batches, field", [
     ([], "batches"),
     ([batch(single("acc_a", "acc_b", 1)) for _ in range(MAX_BATCHES + 1)], "batches"),
-    ([batch(single("acc_a", "acc_b", 1), batch_id="bat_twice"), batch(single("acc_a", "acc_b", 2), batch_id="bat_twice")],
-     "batches[1].batch_id"),
+    ([batch(single("acc_a", "acc_b", 1), batch_id="bat_twice"),
+      batch(single("acc_a", "acc_b", 2), batch_id="bat_twice")], "batches[1].batch_id"),
     ([batch(single("acc_a", "acc_b", 1), batch_id="")], "batches[0].batch_id"),
 ])
 async def test_a_malformed_request_fails_whole_and_writes_nothing(wallet, wallet_pool, batches, field):
