@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 
 from services.kit import localstack
 from services.kit.config import SERVICES, Settings, dsn_with_user, load, role_name
@@ -23,6 +24,10 @@ from services.kit.db import create_pool
 from services.kit.events import DLQ_STREAM, Bus, stream_name
 
 ROOT = Path(__file__).resolve().parents[1]
+# Property tests check results, not speed: on 2 cores shared with PostgreSQL, NATS and the services, one
+# example of a pure function can take longer than hypothesis' 200 ms default deadline.
+settings.register_profile("scanpay", deadline=None)
+settings.load_profile("scanpay")
 TEST_RUN = ROOT / ".run" / f"test-{os.getpid()}"
 
 
