@@ -111,17 +111,9 @@ def _transfer(record: asyncpg.Record) -> dict[str, Any]:
     return row
 
 
-async def create_transfers(
-    conn: asyncpg.Connection, batch_id: str, specs: Sequence[TransferSpec], events: OutboxRows
-) -> tuple[bool, list[dict[str, Any]]]:
-    """Apply a batch; returns (replayed, stored transfers). Rule violations raise a ServiceError."""
-    rows = await conn.fetch(
-        """
-        SELECT replayed, transfer FROM create_transfers(
-          $1, $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::text[],
-          $9::jsonb[], $10::bool[], $11::int[], $12::text[], $13::text[], $14::bytea[], $15::jsonb)
-        """,
-        batch_id,
+def _transfer_arrays(specs: Sequence[TransferSpec]) -> tuple[list[Any], ...]:
+    """The transfers as the ledger functions' parallel arrays (ids, debits, credits, ... timeouts)."""
+    return (
         [s.id for s in specs],
         [s.debit_account_id for s in specs],
         [s.credit_account_id for s in specs],
@@ -132,7 +124,20 @@ async def create_transfers(
         [json.dumps(s.metadata) for s in specs],
         [s.pending for s in specs],
         [s.timeout_seconds for s in specs],
-        events.ids, events.subjects, events.payloads, events.headers,
+    )
+
+
+async def create_transfers(
+    conn: asyncpg.Connection, batch_id: str, specs: Sequence[TransferSpec], events: OutboxRows
+) -> tuple[bool, list[dict[str, Any]]]:
+    """Apply a batch; returns (replayed, stored transfers). Rule violations raise a ServiceError."""
+    rows = await conn.fetch(
+        """
+        SELECT replayed, transfer FROM create_transfers(
+          $1, $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::text[],
+          $9::jsonb[], $10::bool[], $11::int[], $12::text[], $13::text[], $14::bytea[], $15::jsonb)
+        """,
+        batch_id, *_transfer_arrays(specs), events.ids, events.subjects, events.payloads, events.headers,
     )
     return bool(rows and rows[0]["replayed"]), [_transfer(r) for r in rows]
 
@@ -173,16 +178,7 @@ async def create_transfer_batches(
         [batch_id for batch_id, _ in batches],
         [len(batch) for _, batch in batches],
         list(event_counts),
-        [s.id for s in specs],
-        [s.debit_account_id for s in specs],
-        [s.credit_account_id for s in specs],
-        [s.amount for s in specs],
-        [s.currency for s in specs],
-        [s.code for s in specs],
-        [s.reference for s in specs],
-        [json.dumps(s.metadata) for s in specs],
-        [s.pending for s in specs],
-        [s.timeout_seconds for s in specs],
+        *_transfer_arrays(specs),
         events.ids, events.subjects, events.payloads, events.headers,
     )
     by_batch: list[list[asyncpg.Record]] = [[] for _ in batches]
