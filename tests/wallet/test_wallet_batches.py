@@ -172,3 +172,23 @@ async def test_concurrent_batch_calls_conserve_money_and_apply_each_id_once(wall
     assert sum(balances.values()) == total_before
     assert all(balances[c] >= 0 for c in consumers)
     assert len(stored) > len(sent) // 3  # most batches applied: the test exercised the happy path too
+
+
+async def test_a_hot_merchant_takes_one_slot_per_call_and_many_across_connections(wallet, wallet_pool):
+    """One call with many payments to a hot merchant locks one of its slots; concurrent calls (on different
+    pool connections) spread over the slots instead of queueing on one."""
+    consumers = [(await funded_consumer(wallet, 10_000))[0].id for _ in range(8)]
+    hot = await open_account(wallet, pb.ACCOUNT_KIND_MERCHANT_RECEIVABLE)
+    one_call = [batch(single(c, hot.id, 10)) for c in consumers]
+    await send(wallet, *one_call)
+    slots = await wallet_pool.fetch("SELECT DISTINCT credit_slot FROM transfers WHERE batch_id = ANY($1::text[])",
+                                    [b.batch_id for b in one_call])
+    assert len(slots) == 1
+
+    concurrent = [batch(single(consumers[i % len(consumers)], hot.id, 1)) for i in range(64)]
+    await asyncio.gather(*[wallet.CreateTransfers(b) for b in concurrent])
+    spread = await wallet_pool.fetchval(
+        "SELECT count(DISTINCT credit_slot) FROM transfers WHERE batch_id = ANY($1::text[])",
+        [b.batch_id for b in concurrent])
+    assert spread >= 4
+    assert await posted(wallet, hot.id) == 8 * 10 + 64

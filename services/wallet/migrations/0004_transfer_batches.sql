@@ -12,7 +12,8 @@ CREATE TYPE transfer_plan AS (
 );
 
 -- p_pick in [0, 1) chooses the slot of every leg that takes any slot: one slot per account per call, so a
--- call with many payments to one hot merchant locks one of its slots, not most of them.
+-- call with many payments to one hot merchant locks one of its slots, not most of them. Callers pass
+-- home_slot_pick().
 CREATE FUNCTION plan_transfers(p_debits text[], p_credits text[], p_currencies text[], p_pick float8)
   RETURNS transfer_plan
 LANGUAGE plpgsql AS $$
@@ -55,6 +56,14 @@ BEGIN
   END LOOP;
   RETURN plan;
 END $$;
+
+-- Each database connection's own point in [0, 1): the fractional parts of pid * golden ratio are spread as
+-- evenly as any sequence can be (three-distance theorem), so concurrent connections, which usually have
+-- nearby pids, credit different slots of a hot account instead of colliding as random picks do.
+CREATE FUNCTION home_slot_pick() RETURNS float8
+LANGUAGE sql STABLE AS $$
+  SELECT (pg_backend_pid() * 0.6180339887498949) - floor(pg_backend_pid() * 0.6180339887498949)
+$$;
 
 -- Every balance row of a plan (or of several), locked in one global order, so no two ledger calls deadlock.
 CREATE FUNCTION lock_balances(p_acc text[], p_slot smallint[]) RETURNS void
@@ -165,7 +174,7 @@ BEGIN
     RETURN QUERY SELECT true, k FROM known_transfers(p_batch_id, p_ids) k;
     RETURN;
   END IF;
-  plan := plan_transfers(p_debits, p_credits, p_currencies, random());
+  plan := plan_transfers(p_debits, p_credits, p_currencies, home_slot_pick());
   PERFORM lock_balances(plan.lock_acc, plan.lock_slot);
   RETURN QUERY
     SELECT false, t FROM apply_transfers(p_batch_id, p_ids, p_debits, p_credits, p_amounts, p_currencies, p_codes,
@@ -194,7 +203,7 @@ DECLARE
   hi integer[] := '{}';
   elo integer[] := '{}';
   ehi integer[] := '{}';
-  pick float8 := random();
+  pick float8 := home_slot_pick();
   plans transfer_plan[] := '{}';
   planned boolean[] := '{}';
   plan transfer_plan;
