@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -140,6 +141,9 @@ async def _main(spec: ServiceSpec) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # The modules imported by now live as long as the process: frozen, a full collection no longer walks
+    # them (~60,000 objects, 60 ms on a 2-core test box, a stall of every call in flight).
+    gc.freeze()
     await serve(spec, settings, stop)
 
 
