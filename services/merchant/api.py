@@ -491,17 +491,10 @@ class MerchantApi(merchant_pb2_grpc.MerchantServiceServicer):
         at = convert.from_timestamp(request.at, "at") if request.HasField("at") else domain.utcnow()
         async with self.pool.acquire() as conn:
             rows = await store.search_nearby(conn, lat, lng, radius, code, limit, domain.minute_of_week(at))
-        return pb.SearchNearbyResponse(
-            results=[
-                pb.NearbyStore(
-                    store=convert.store_fields(r),
-                    distance_m=r["distance_m"],
-                    merchant_display_name=r["merchant_display_name"],
-                    mcc=r["mcc"],
-                )
-                for r in rows
-            ]
-        )
+        reply = pb.SearchNearbyResponse()
+        for row in rows:
+            convert.add_nearby_store(reply.results, row)
+        return reply
 
     # ---- credentials --------------------------------------------------------------------------------
 

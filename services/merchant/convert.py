@@ -127,6 +127,40 @@ def store(row: asyncpg.Record) -> pb.Store:
     return pb.Store(**store_fields(row))
 
 
+@lru_cache(maxsize=4096)
+def stored_hours_message(hours_json: str) -> pb.OpeningHours:
+    """stored_hours as a message, memoised the same way; only ever copied from."""
+    return pb.OpeningHours(**stored_hours(hours_json))
+
+
+def _set_timestamp(field: timestamp_pb2.Timestamp, value: datetime) -> None:
+    fields = timestamp_fields(value)
+    field.seconds = fields["seconds"]
+    field.nanos = fields["nanos"]
+
+
+def add_nearby_store(results: Any, row: asyncpg.Record) -> None:
+    """Appends a row of store.SEARCH_NEARBY_SQL to SearchNearbyResponse.results, field by field on the added
+    message with the schedule copied from a memoised message: half the CPU of building it from dicts
+    (store_fields), where upb makes a schedule's periods anew for every store of every search."""
+    item = results.add(
+        distance_m=row["distance_m"], merchant_display_name=row["merchant_display_name"], mcc=row["mcc"]
+    )
+    out = item.store
+    out.store_id = row["store_id"]
+    out.merchant_id = row["merchant_id"]
+    out.mall_id = row["mall_id"] or ""
+    out.name = row["name"]
+    out.address = row["address"]
+    out.city = row["city"]
+    out.lat = row["lat"]
+    out.lng = row["lng"]
+    out.opening_hours.CopyFrom(stored_hours_message(row["hours"]))
+    out.status = STORE_STATUS[row["status"]]
+    _set_timestamp(out.create_time, row["create_time"])
+    _set_timestamp(out.update_time, row["update_time"])
+
+
 def credential(row: asyncpg.Record, now: datetime, owner_status: str | None = None) -> pb.Credential:
     status = domain.credential_status(row["revoke_time"], row["expire_time"], now)
     return pb.Credential(

@@ -330,13 +330,16 @@ async def list_stores(
     )
 
 
-# Two passes over the searchable-stores GiST index, both index-only. `knn` takes the `limit` candidates
-# nearest in plain degrees (the index's KNN order, which is not great-circle order away from the equator);
-# being real stores, their farthest true distance is an upper bound on the k-th nearest store's distance.
-# `nearest` then ranks by exact distance only the stores inside the bounding box shrunk to that bound, a few
-# dozen rows in a dense city instead of thousands in a 5 km box. $11 says the box is centred on the point
-# and may be shrunk (not when it spans every longitude, near a pole or the antimeridian). Only the columns
-# a NearbyStore shows are returned: decoding `open_minutes` and `location` cost more than the rest together.
+# Two index-only passes over the searchable stores. `knn` takes the `limit` candidates nearest in plain
+# degrees (the KNN order of the narrow stores_searchable_location, which is not great-circle order away from
+# the equator); being real stores, their farthest true distance is an upper bound on the k-th nearest store's
+# distance. `nearest` then ranks by exact distance only the stores inside the bounding box shrunk to that
+# bound, a few dozen rows in a dense city instead of thousands in a 5 km box, and reads the columns a
+# NearbyStore shows from the covering stores_searchable_covering (migration 0004), so only the merchant's
+# display name is looked up. $11 says the box is centred on the point and may be shrunk (not when it spans
+# every longitude, near a pole or the antimeridian). lat and lng are the point's coordinates, and status is
+# ACTIVE by the index predicate. Only the columns a NearbyStore shows are returned: decoding `open_minutes`
+# and `location` cost more than the rest together.
 SEARCH_NEARBY_SQL = """
 WITH knn AS (
   SELECT great_circle_m($1, $2, s.location[1], s.location[0]) AS distance_m
@@ -355,7 +358,8 @@ WITH knn AS (
          CASE WHEN $11 THEN least(1, b.radius_m / $9 * 1.000001) ELSE 1 END AS f
   FROM bound b
 ), nearest AS (
-  SELECT s.store_id, d.distance_m
+  SELECT s.store_id, s.merchant_id, s.mall_id, s.name, s.address, s.city, s.location[1] AS lat,
+         s.location[0] AS lng, s.hours, s.create_time, s.update_time, s.mcc, d.distance_m
   FROM stores s
   CROSS JOIN LATERAL (SELECT great_circle_m($1, $2, s.location[1], s.location[0]) AS distance_m) d
   WHERE s.status = 'ACTIVE' AND s.merchant_active
@@ -368,11 +372,11 @@ WITH knn AS (
   ORDER BY d.distance_m, s.store_id
   LIMIT $10
 )
-SELECT s.store_id, s.merchant_id, s.mall_id, s.name, s.address, s.city, s.lat, s.lng, s.hours, s.status,
-       s.create_time, s.update_time, s.mcc, m.display_name AS merchant_display_name, n.distance_m
+SELECT n.store_id, n.merchant_id, n.mall_id, n.name, n.address, n.city, n.lat, n.lng, n.hours,
+       'ACTIVE' AS status, n.create_time, n.update_time, n.mcc, m.display_name AS merchant_display_name,
+       n.distance_m
 FROM nearest n
-JOIN stores s USING (store_id)
-JOIN merchants m ON m.merchant_id = s.merchant_id
+JOIN merchants m ON m.merchant_id = n.merchant_id
 ORDER BY n.distance_m, n.store_id
 """
 

@@ -290,6 +290,37 @@ async def test_search_nearby_sorted_filtered_and_exact(client: Client) -> None:
     assert [r.store.store_id for r in nearest.results] == [near.store_id, mid.store_id]
 
 
+async def test_search_nearby_shows_the_store_as_get_store_does(client: Client) -> None:
+    """A result carries the whole store, as GetStore shows it: mall, schedule, status, both timestamps, the
+    exact coordinates (read from the search index, not the table) and the merchant's current name."""
+    lat0, lng0 = next(_origins)
+    mall = await new_mall(client)
+    merchant = await new_merchant(client, active=True, mcc="5411")
+    every_day = [pb.OpeningPeriod(day=d, open_minute=0, close_minute=1440) for d in range(1, 8)]
+    in_mall = await new_store(
+        client,
+        merchant.merchant_id,
+        lat0 + 0.00123456789,
+        lng0 - 0.00098765432,
+        mall_id=mall.mall_id,
+        opening_hours=pb.OpeningHours(periods=every_day),
+    )
+    street = await new_store(client, merchant.merchant_id, lat0 - 0.002, lng0)
+    await client.UpdateStore(pb.UpdateStoreRequest(store_id=street.store_id, name="Renamed"))
+    await client.UpdateMerchant(
+        pb.UpdateMerchantRequest(merchant_id=merchant.merchant_id, display_name="Corner Shop")
+    )
+
+    reply = await client.SearchNearby(pb.SearchNearbyRequest(lat=lat0, lng=lng0, radius_m=1000))
+    assert [r.store.store_id for r in reply.results] == [in_mall.store_id, street.store_id]
+    for result in reply.results:
+        shown = await client.GetStore(pb.GetStoreRequest(store_id=result.store.store_id))
+        assert result.store == shown
+        assert (result.merchant_display_name, result.mcc) == ("Corner Shop", "5411")
+    assert len(reply.results[0].store.opening_hours.periods) == 7
+    assert reply.results[1].store.name == "Renamed" and not reply.results[1].store.mall_id
+
+
 async def test_search_nearby_open_now_in_shanghai_time(client: Client) -> None:
     lat0, lng0 = next(_origins)
     merchant = await new_merchant(client, active=True)
