@@ -303,6 +303,8 @@ async def main_async(args: argparse.Namespace) -> None:
                                          process, args.per_call)
             batched_hot = await drive(stub, "batched hot", consumers, merchants[:1], args.clients, args.seconds,
                                       process, args.per_call)
+            # The relay is still publishing the batched runs' events; pgbench must not share the machine with it.
+            print(f"relay caught up in {await wait_for_relay(dsn):.1f} s")
             tpcb = pgbench_tpcb(dsn, args.clients, args.seconds).tps
             # The ledger functions resolve their tables through the service role's search_path.
             sql = pgbench_custom(f"{dsn}?options=-csearch_path%3Dwallet", args.clients, args.seconds, wallet_sql).tps
