@@ -27,7 +27,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench.e2e", [], ["--quick", "--no-doc"]),
     ("bench.wallet_transfers", [], ["--quick", "--no-doc"]),
     ("bench.promotions_grab", [], ["--quick", "--no-doc"]),
-    ("bench.merchant_nearby", [], ["--quick"]),
+    ("bench.merchant_nearby", [], ["--quick", "--no-doc"]),
     ("bench.settlement_day", [], ["--quick"]),
 ]
 
