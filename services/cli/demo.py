@@ -581,8 +581,24 @@ class Day:
 # --- settlement ------------------------------------------------------------------------------------------------
 
 
+CLEARED_SUBJECTS = ("gateway.trade.succeeded", "gateway.refund.succeeded")
+
+
+async def stream_counts(endpoints: Endpoints) -> dict[str, int]:
+    """Messages per subject in the GATEWAY stream so far (earlier days and demos included)."""
+    import nats
+
+    nc = await nats.connect(endpoints.nats_url)
+    try:
+        info = await nc.jetstream().stream_info("GATEWAY", subjects_filter="gateway.>")
+        return {subject: (info.state.subjects or {}).get(subject, 0) for subject in CLEARED_SUBJECTS}
+    finally:
+        await nc.close()
+
+
 async def wait_for_clearing(endpoints: Endpoints, expected: dict[str, int], timeout: float = 120.0) -> None:
-    """Until the gateway's events of the day are in the GATEWAY stream and settlement has consumed them all."""
+    """Until the stream holds `expected` messages per subject (counted from the start of the stream: a
+    caller adds the day's events to the counts from before the day) and settlement has consumed them all."""
     import nats
 
     nc = await nats.connect(endpoints.nats_url)
@@ -681,13 +697,18 @@ async def play(cfg: DemoConfig, endpoints: Endpoints, inbox: PartnerInbox | None
                 for shopper in shoppers:  # one at a time, in order: who gets which envelope follows the seed
                     await the_day.grab(shopper)
                     progress.advance(grabbing)
+                before = await stream_counts(endpoints)
                 await the_day.each("paying (store QR, order QR, code)", shoppers, the_day.shop_around)
                 await the_day.pay_expired(shoppers)
                 await the_day.refunds()
                 clearing = progress.add_task("settlement clearing the day", total=None)
                 t = the_day.tally
-                await wait_for_clearing(endpoints, {"gateway.trade.succeeded": t.succeeded,
-                                                    "gateway.refund.succeeded": t.refunds_full + t.refunds_partial})
+                # The stream keeps earlier demos' events: without the counts from before, their events would
+                # stand in for this day's that the gateway's relay has not published yet.
+                await wait_for_clearing(endpoints, {
+                    "gateway.trade.succeeded": before["gateway.trade.succeeded"] + t.succeeded,
+                    "gateway.refund.succeeded": before["gateway.refund.succeeded"] + t.refunds_full + t.refunds_partial,
+                })
                 progress.update(clearing, total=1, completed=1)
                 settling = progress.add_task("settling and reconciling", total=None)
                 try:
