@@ -221,6 +221,11 @@ def batch_legs(fees: int, malls: dict[str, int], payout: int, carry_in: int, car
     return credits + debits
 
 
+def draws_on_platform(legs: Sequence[Leg]) -> bool:
+    """True when a batch takes money out of the platform's fee revenue or a mall's commission account."""
+    return any(leg.debit in (FEE_REVENUE, MALL_COMMISSION) for leg in legs)
+
+
 def payout_paid_leg(amount: int, bank_name: str) -> Leg:
     """The bank paid the merchant: the money leaves the merchant payable for the bank's clearing account."""
     return Leg("paid", PAYABLE, PAYOUT_BANK, amount, bank_name)

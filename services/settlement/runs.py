@@ -76,19 +76,33 @@ class Settler:
         return False
 
     async def post(self, day: date) -> int:
-        """Post every computed batch of the day to the ledger (idempotent per batch id)."""
+        """Post every computed batch of the day to the ledger (idempotent per batch id).
+
+        A batch that gives back fees or mall commission (more refunds than sales) draws on the platform's
+        fee revenue and the malls' commission accounts, which must not go below zero and which the day's
+        other batches fill: those batches go in a second round, after every other batch has committed."""
         async with self.pool.acquire() as conn:
             batches = await store.batches_to_post(conn, day)
+        postings = [Posting(b["batch_id"], b["merchant_id"], b["currency"],
+                            domain.batch_legs(b["fees"], json.loads(b["malls"]), b["payout"], b["carry_in"],
+                                              b["carry_out"]))
+                    for b in batches]
+        failures: list[BaseException] = []
+        for draws in (False, True):
+            failures += await self._post_postings([p for p in postings if domain.draws_on_platform(p.legs) is draws])
+        if failures:
+            # The posted ones stay posted; a rerun of the day posts the rest.
+            raise failures[0]
+        return len(batches)
+
+    async def _post_postings(self, postings: Sequence[Posting]) -> list[BaseException]:
+        """Post in calls of MAX_BATCHES_PER_CALL, POST_CONCURRENCY at once; mark each applied batch posted."""
         limit = asyncio.Semaphore(POST_CONCURRENCY)
 
-        async def group(rows: Sequence[asyncpg.Record]) -> list[LedgerRefused]:
+        async def group(chunk: Sequence[Posting]) -> list[LedgerRefused]:
             async with limit:
-                postings = [Posting(b["batch_id"], b["merchant_id"], b["currency"],
-                                    domain.batch_legs(b["fees"], json.loads(b["malls"]), b["payout"], b["carry_in"],
-                                                      b["carry_out"]))
-                            for b in rows]
-                refusals = await self.ledger.post_batches(postings)
-                applied = [p.batch_id for p, refusal in zip(postings, refusals, strict=True) if refusal is None]
+                refusals = await self.ledger.post_batches(chunk)
+                applied = [p.batch_id for p, refusal in zip(chunk, refusals, strict=True) if refusal is None]
                 async with self.pool.acquire() as conn, conn.transaction():
                     posted = await store.mark_posted(conn, applied)
                     if posted:
@@ -96,13 +110,9 @@ class Settler:
                                                  for b in posted])
                 return [refusal for refusal in refusals if refusal is not None]
 
-        groups = [batches[i:i + MAX_BATCHES_PER_CALL] for i in range(0, len(batches), MAX_BATCHES_PER_CALL)]
-        outcomes = await asyncio.gather(*(group(g) for g in groups), return_exceptions=True)
-        failures = [f for o in outcomes for f in (o if isinstance(o, list) else [o])]
-        if failures:
-            # The posted ones stay posted; a rerun of the day posts the rest.
-            raise failures[0]
-        return len(batches)
+        chunks = [postings[i:i + MAX_BATCHES_PER_CALL] for i in range(0, len(postings), MAX_BATCHES_PER_CALL)]
+        outcomes = await asyncio.gather(*(group(c) for c in chunks), return_exceptions=True)
+        return [f for o in outcomes for f in (o if isinstance(o, list) else [o])]
 
     async def send_payouts(self, day: date) -> list[str]:
         """Write every pending payout (the day's and re-queued ones) to one file per bank, then mark them sent."""

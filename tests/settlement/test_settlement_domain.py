@@ -138,6 +138,8 @@ def test_legs_sweep_exactly_gross_minus_refunds_and_credit_first(fees: int, mall
     assert all(leg.amount > 0 for leg in legs)
     kinds = [leg.credit == domain.RECEIVABLE for leg in legs]
     assert kinds == sorted(kinds, reverse=True)  # every credit to the receivable before any debit
+    # Posted in the second round exactly when the batch gives fees or commission back (runs.Settler.post).
+    assert domain.draws_on_platform(legs) == (fees < 0 or any(amount < 0 for amount in malls.values()))
 
 
 def test_business_day_is_shanghai_and_t_plus_one() -> None:
