@@ -19,8 +19,6 @@ from .domain import ACTION_EXPIRE, TYPE_PENDING, TYPE_POST, TransferSpec
 
 log = get_logger("wallet.ledger")
 T = TypeVar("T")
-# A unique violation means a concurrent call with the same ids committed first: the retry replays it.
-_RETRYABLE = (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 ATTEMPTS = 4
 
 
@@ -47,9 +45,10 @@ class Ledger:
             try:
                 async with self.pool.acquire() as conn:
                     return await work(conn)
-            except _RETRYABLE as exc:
-                log.info("ledger_retry", attempt=attempt, error=type(exc).__name__)
             except asyncpg.PostgresError as exc:
+                if exc.sqlstate in store.RETRYABLE_STATES:
+                    log.info("ledger_retry", attempt=attempt, error=type(exc).__name__)
+                    continue
                 error = store.ledger_error(exc)
                 if error is None:
                     raise

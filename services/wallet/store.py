@@ -30,7 +30,9 @@ BALANCE_SUMS = """
 """
 
 
-# A concurrent call with the same ids committed first, or lock ordering lost a race: apply again.
+# Races a ledger call loses and wins on a second try: a unique violation (a concurrent call with the same
+# ids committed first; the retry replays it), a deadlock or a serialization failure. Whole calls
+# (Ledger._run) and single batches of create_transfer_batches retry on the same states.
 RETRYABLE_STATES = frozenset({"23505", "40P01", "40001"})
 
 
