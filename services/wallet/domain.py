@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..gen.scanpay.wallet.v1 import wallet_pb2
 from ..kit.errors import AlreadyExists, InvalidArgument, require
@@ -146,13 +146,15 @@ def stored_spec(row: Mapping[str, Any]) -> TransferSpec:
     )
 
 
+StoredRow = TypeVar("StoredRow", bound=Mapping[str, Any])
 _COMPARED = ("debit_account_id", "credit_account_id", "amount", "currency", "code", "reference", "metadata",
              "pending", "timeout_seconds")
 _FIELD_NAMES = {"amount": "amount.amount", "currency": "amount.currency"}
 
 
-def check_replay(batch_id: str, requested: Sequence[TransferSpec], stored: Sequence[Mapping[str, Any]]) -> None:
-    """Raise AlreadyExists naming the first field where `stored` differs from the request; else it is a replay."""
+def check_replay(batch_id: str, requested: Sequence[TransferSpec], stored: Sequence[StoredRow]) -> list[StoredRow]:
+    """Raise AlreadyExists naming the first field where `stored` differs from the request; else it is a replay
+    and the batch's own stored rows (the answer to replay) come back."""
     by_id = {row["id"]: row for row in stored}
     for i, spec in enumerate(requested):
         row = by_id.get(spec.id)
@@ -173,6 +175,7 @@ def check_replay(batch_id: str, requested: Sequence[TransferSpec], stored: Seque
                 raise AlreadyExists(f"transfer {spec.id} was created with another {name}",
                                     field=f"transfers[{i}].{_FIELD_NAMES.get(name, name)}",
                                     reason="TRANSFER_ID_REUSED")
+    return own
 
 
 def check_finish_replay(row: Mapping[str, Any], action: int, pending_id: str, amount: int | None) -> None:

@@ -116,8 +116,7 @@ class Ledger:
         else:
             replayed, rows = await self._run(work)
         if replayed:
-            domain.check_replay(batch_id, specs, rows)
-            rows = [r for r in rows if r["batch_id"] == batch_id]
+            rows = domain.check_replay(batch_id, specs, rows)
         return replayed, rows
 
     async def create_transfer_batches(
@@ -143,8 +142,7 @@ class Ledger:
                 replayed, rows = await self.create_transfers(batch_id, specs)
                 return store.BatchResult(replayed, rows)
             if result.replayed:
-                domain.check_replay(batch_id, specs, result.rows)
-                return store.BatchResult(True, [r for r in result.rows if r["batch_id"] == batch_id])
+                return store.BatchResult(True, domain.check_replay(batch_id, specs, result.rows))
         except ServiceError as exc:
             return store.BatchResult(error=exc)
         return result
