@@ -204,8 +204,7 @@ DECLARE
   elo integer[] := '{}';
   ehi integer[] := '{}';
   pick float8 := home_slot_pick();
-  plans transfer_plan[] := '{}';
-  planned boolean[] := '{}';
+  plans transfer_plan[] := '{}';  -- NULL for a batch that replays or failed its plan
   plan transfer_plan;
   all_acc text[] := '{}';
   all_slot smallint[] := '{}';
@@ -223,7 +222,6 @@ BEGIN
   END LOOP;
 
   FOR b IN 1 .. nb LOOP
-    planned := planned || false;
     plans := plans || NULL::transfer_plan;
     IF batch_is_known(p_batch_ids[b], p_ids[lo[b]:hi[b]]) THEN
       RETURN QUERY SELECT b, true, k, NULL::text, NULL::text, NULL::text, NULL::text
@@ -233,7 +231,6 @@ BEGIN
     BEGIN
       plan := plan_transfers(p_debits[lo[b]:hi[b]], p_credits[lo[b]:hi[b]], p_currencies[lo[b]:hi[b]], pick);
       plans[b] := plan;
-      planned[b] := true;
       all_acc := all_acc || plan.lock_acc;
       all_slot := all_slot || plan.lock_slot;
     EXCEPTION WHEN OTHERS THEN
@@ -246,7 +243,7 @@ BEGIN
   PERFORM lock_balances(all_acc, all_slot);
 
   FOR b IN 1 .. nb LOOP
-    CONTINUE WHEN NOT planned[b];
+    CONTINUE WHEN plans[b] IS NULL;
     BEGIN
       -- Collected first, returned after the block: a failed batch must leave no row in the result.
       stored := ARRAY(
