@@ -584,14 +584,19 @@ class Day:
 CLEARED_SUBJECTS = ("gateway.trade.succeeded", "gateway.refund.succeeded")
 
 
-async def stream_counts(endpoints: Endpoints) -> dict[str, int]:
+async def _gateway_counts(js: Any) -> dict[str, int]:
     """Messages per subject in the GATEWAY stream so far (earlier days and demos included)."""
+    info = await js.stream_info("GATEWAY", subjects_filter="gateway.>")
+    counts = info.state.subjects or {}
+    return {subject: counts.get(subject, 0) for subject in CLEARED_SUBJECTS}
+
+
+async def stream_counts(endpoints: Endpoints) -> dict[str, int]:
     import nats
 
     nc = await nats.connect(endpoints.nats_url)
     try:
-        info = await nc.jetstream().stream_info("GATEWAY", subjects_filter="gateway.>")
-        return {subject: (info.state.subjects or {}).get(subject, 0) for subject in CLEARED_SUBJECTS}
+        return await _gateway_counts(nc.jetstream())
     finally:
         await nc.close()
 
@@ -606,9 +611,8 @@ async def wait_for_clearing(endpoints: Endpoints, expected: dict[str, int], time
     deadline = time.monotonic() + timeout
     try:
         while True:
-            info = await js.stream_info("GATEWAY", subjects_filter="gateway.>")
-            counts = info.state.subjects or {}
-            published = all(counts.get(subject, 0) >= n for subject, n in expected.items())
+            counts = await _gateway_counts(js)
+            published = all(counts[subject] >= n for subject, n in expected.items())
             pending = 0
             for c in await js.consumers_info("GATEWAY"):
                 if c.name.startswith("settlement"):
