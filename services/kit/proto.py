@@ -19,6 +19,13 @@ def timestamp_fields(value: datetime) -> dict[str, int]:
     return {"seconds": since.days * 86_400 + since.seconds, "nanos": since.microseconds * 1000}
 
 
+def set_timestamp(field: timestamp_pb2.Timestamp, value: datetime) -> None:
+    """Write `value` into a Timestamp field of a message being filled in place (no message built and merged)."""
+    fields = timestamp_fields(value)
+    field.seconds = fields["seconds"]
+    field.nanos = fields["nanos"]
+
+
 def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     """A protobuf Timestamp of an aware (or UTC-naive) datetime; None stays None (the field is left unset)."""
     if value is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..gen.scanpay.common.v1 import common_pb2
 from ..gen.scanpay.promotions.v1 import promotions_pb2 as pb
-from ..kit.proto import timestamp, timestamp_fields
+from ..kit.proto import set_timestamp, timestamp
 from .domain import CouponTerms, DiscountKind, GrabOutcome, Split, Targeting, TargetKind
 
 Row = Mapping[str, Any]
@@ -165,9 +165,8 @@ def coupon_from_template(template: pb.Coupon, currency: str, consumer_id: str, r
     coupon.status = COUPON_STATUSES[row["status"]]
     coupon.value.amount = row["value"]
     coupon.value.currency = currency
-    issued, expires = timestamp_fields(row["issued_at"]), timestamp_fields(row["expires_at"])
-    coupon.issued_at.seconds, coupon.issued_at.nanos = issued["seconds"], issued["nanos"]
-    coupon.expires_at.seconds, coupon.expires_at.nanos = expires["seconds"], expires["nanos"]
+    set_timestamp(coupon.issued_at, row["issued_at"])
+    set_timestamp(coupon.expires_at, row["expires_at"])
     coupon.trade_id = row["trade_id"] or ""
     coupon.budget_account_id = row["budget_account_id"]
     return coupon
