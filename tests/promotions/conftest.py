@@ -131,6 +131,18 @@ async def budget_balance(p: Promotions, campaign_id: str) -> int:
     return sum([await balance(p, account) for account in await sub_budget_accounts(p, campaign_id)])
 
 
+async def lapse_and_wait_for_settlement(p: Promotions, campaign_id: str, coupon_id: str) -> None:
+    """Let an ended campaign's last unused coupon expire, then wait (up to 10 s) for the settler to take the
+    campaign's remaining budget back; asserts it did."""
+    async with p.pool.acquire() as conn:
+        await conn.execute("UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = $1", coupon_id)
+    for _ in range(100):
+        if await budget_balance(p, campaign_id) == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert await budget_balance(p, campaign_id) == 0
+
+
 async def marketing_account(p: Promotions) -> str:
     reply = await p.wallet.OpenAccount(
         wallet_pb2.OpenAccountRequest(kind=wallet_pb2.ACCOUNT_KIND_PLATFORM_MARKETING, owner_id="platform",

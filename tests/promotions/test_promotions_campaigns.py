@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -23,6 +22,7 @@ from .conftest import (
     cny,
     create_campaign,
     grab,
+    lapse_and_wait_for_settlement,
     marketing_account,
     rpc_error,
     sub_budget_accounts,
@@ -180,13 +180,7 @@ async def test_what_is_left_after_the_last_coupon_expires_goes_back_too(promotio
     ended = (await promotions.stub.EndCampaign(pb.EndCampaignRequest(campaign_id=campaign.id),
                                                metadata=ADMIN)).campaign
     assert ended.returned_amount.amount == 1_000
-    async with promotions.pool.acquire() as conn:  # the coupon's validity runs out unused
-        await conn.execute("UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = $1", coupon.id)
-    for _ in range(100):
-        if await budget_balance(promotions, campaign.id) == 0:
-            break
-        await asyncio.sleep(0.1)
-    assert await budget_balance(promotions, campaign.id) == 0
+    await lapse_and_wait_for_settlement(promotions, campaign.id, coupon.id)  # its validity runs out unused
     assert await balance(promotions, marketing) == before + 2_000
     got = await promotions.stub.GetCampaign(pb.GetCampaignRequest(campaign_id=campaign.id), metadata=ADMIN)
     assert got.campaign.returned_amount.amount == 2_000

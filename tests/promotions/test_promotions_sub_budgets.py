@@ -6,8 +6,6 @@ over sub-budgets, payments drawing on different ones commit side by side (docs/p
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from services.gen.scanpay.promotions.v1 import promotions_pb2 as pb
@@ -26,6 +24,7 @@ from .conftest import (
     cny,
     create_campaign,
     grab,
+    lapse_and_wait_for_settlement,
     marketing_account,
     sub_budget_accounts,
 )
@@ -154,13 +153,8 @@ async def test_money_is_conserved_from_funding_through_end_and_settlement(promot
         1_000 if a == kept.budget_account_id else 0 for a in accounts
     ]
 
-    async with promotions.pool.acquire() as conn:  # the last coupon lapses too: settlement takes the rest back
-        await conn.execute("UPDATE coupons SET expires_at = now() - interval '1 second' WHERE id = $1", kept.id)
-    for _ in range(100):
-        if await budget_balance(promotions, campaign.id) == 0:
-            break
-        await asyncio.sleep(0.1)
-    assert await budget_balance(promotions, campaign.id) == 0
+    # The last coupon lapses too: settlement takes the rest back.
+    await lapse_and_wait_for_settlement(promotions, campaign.id, kept.id)
     got = (await promotions.stub.GetCampaign(pb.GetCampaignRequest(campaign_id=campaign.id), metadata=ADMIN)).campaign
     # Released = funded - redeemed, to the fen, and marketing got exactly that back.
     assert got.returned_amount.amount == 8_000 - 1_000 == got.budget.amount - got.redeemed_amount.amount
